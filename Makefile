@@ -1,0 +1,64 @@
+# Front door of the test bed. See README.md.
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: all check deps base-src tree reset series base compare export \
+	check-copies checkpatch prefixes test-tooling mail clean distclean help
+
+## make: apply the series to the base, build the patched kernel, boot it in
+## QEMU, run the series' tests, print the summary.
+all: deps
+	@bash $(S)/test-kernel.sh series
+
+## make check: everything CI runs (tooling tests, copies, base and patched
+## kernels side by side).
+check: deps test-tooling check-copies
+	@bash $(S)/check.sh
+
+deps:
+	@bash $(S)/deps.sh
+
+base-src:
+	@bash $(S)/fetch-base.sh
+
+tree:
+	@bash $(S)/tree.sh series >/dev/null
+
+reset:
+	@bash $(S)/reset.sh
+
+series: all
+
+base: deps
+	@bash $(S)/test-kernel.sh base
+
+compare:
+	@python3 $(S)/ktap.py --compare results/base/summary.json results/series/summary.json
+
+export:
+	@bash $(S)/export.sh
+
+check-copies:
+	@bash $(S)/check-copies.sh
+
+checkpatch:
+	@bash $(S)/checkpatch.sh
+
+prefixes:
+	@bash $(S)/build-prefixes.sh
+
+test-tooling:
+	@python3 -m unittest discover -s $(S)/tests -t $(S)/tests -q
+	@bash $(S)/tests/test-errors.sh
+
+mail:
+	@bash $(S)/mail.sh
+
+clean:
+	rm -rf build results
+
+distclean: clean
+	rm -rf cache linux
+
+help:
+	@sed -n 's/^## //p' Makefile
