@@ -6,11 +6,11 @@ set -euo pipefail
 pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves cpio
 	xz-utils zstd kmod rsync ccache git python3
-	qemu-system-x86 busybox-static
+	qemu-system-x86 busybox-static codespell file
 	libcap-dev libnuma-dev
 )
 # Tools probed by name; if any is missing, install the whole set.
-tools=(gcc make bc bison flex cpio xz ccache git python3 qemu-system-x86_64 busybox)
+tools=(gcc make bc bison flex cpio xz ccache git python3 qemu-system-x86_64 busybox codespell file perl)
 
 missing=()
 for t in "${tools[@]}"; do

@@ -36,7 +36,7 @@ accel() {
 	local verdict=tcg
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 		cp "$(command -v busybox)" "$probe/root/bin/busybox"
-		printf '#!/bin/busybox sh\n/bin/busybox echo KVM-PROBE-OK >/dev/ttyS0\n/bin/busybox poweroff -f\n' > "$probe/root/init"
+		printf '#!/bin/busybox sh\n/bin/busybox echo KVM-PROBE-OK >/dev/ttyS0\n/bin/busybox reboot -f\n' > "$probe/root/init"
 		chmod +x "$probe/root/init"
 		(cd "$probe/root" && find . | cpio -o -H newc --quiet) > "$probe/probe.cpio"
 		timeout -k 2 30 "${qemu[@]}" -accel kvm -cpu host -initrd "$probe/probe.cpio" \
@@ -55,6 +55,10 @@ if [ "$acc" = kvm ]; then
 else
 	qemu+=(-accel tcg,thread=multi -cpu max)
 fi
+# A swap disk, new for every run (the guest runs mkswap on it).
+swap=$res/swap.img
+rm -f "$swap" && truncate -s "${SWAP_SIZE:-2G}" "$swap"
+qemu+=(-drive "file=$swap,if=virtio,format=raw,cache=unsafe")
 rm -f "$res/console.log" "$res/user.log"
 log "qemu: booting $kernel ($acc, ${MEM}, limit ${TIMEOUT}s)"
 start=$(date +%s)
@@ -77,6 +81,7 @@ wait "$qpid"
 rc=$?
 set -e
 secs=$(( $(date +%s) - start ))
+rm -f "$swap"
 echo "$secs" > "$res/seconds"
 if grep -q '^===RUN-END===' "$res/user.log" 2>/dev/null; then
 	log "qemu: guest finished in ${secs}s"
