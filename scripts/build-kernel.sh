@@ -33,12 +33,17 @@ if [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ] || [ ! -f "$out/.confi
 	"${mk[@]}" -s tinyconfig >/dev/null
 	(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" .config "${frags[@]}" >/dev/null)
 	"${mk[@]}" -s olddefconfig >/dev/null
-	# A requested option that Kconfig dropped (unmet dependency) is an error.
-	bad=$(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=\([ym]\)$/\1=\2/p' | sort -u |
-	      while read -r want; do
-		      grep -qx "$want" "$out/.config" || echo "$want"
-	      done)
-	[ -z "$bad" ] || die "config: not set after olddefconfig (unmet dependency?): $(echo $bad)"
+	# A requested option that Kconfig dropped or changed (unmet dependency,
+	# range) is an error; so is one asked off that is still on.
+	bad=$(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Z0-9_]*=[^ #]*\)$/\1/p' | sort -u |
+	      while IFS== read -r opt val; do
+		      if [ "$val" = n ]; then
+			      grep -qE "^$opt=" "$out/.config" && echo "$opt=n"
+		      else
+			      grep -qx "$opt=$val" "$out/.config" || echo "$opt=$val"
+		      fi
+	      done || true)
+	[ -z "$bad" ] || die "config: not as requested after olddefconfig (unmet dependency?): $(echo $bad)"
 	echo "$stamp" > "$out/.fragments"
 fi
 

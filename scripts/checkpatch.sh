@@ -17,7 +17,8 @@ opts=(--strict --no-tree --quiet --show-types --color=never)
 dict=$(ls /usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt 2>/dev/null || true)
 [ -n "$dict" ] && opts+=(--codespell --codespellfile "$dict")
 bad=0 n=0
-for p in "$tmp"/0[0-9][0-9][1-9]-*.patch; do
+for p in "$tmp"/[0-9][0-9][0-9][0-9]-*.patch; do
+	case $p in */0000-*) continue;; esac
 	[ -e "$p" ] || continue
 	n=$((n + 1))
 	if ! out=$(cd "$tree" && perl ./scripts/checkpatch.pl "${opts[@]}" "$p" 2>&1) || [ -n "$out" ]; then

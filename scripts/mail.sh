@@ -16,21 +16,30 @@ git -C "$tree" -c core.abbrev=12 format-patch -q -o "$out" --signoff --thread=sh
 	--no-signature --cover-letter --cover-from-description=subject \
 	--subject-prefix="PATCH v1" --base="$base" "$base..HEAD"
 if [ -z "${MAIL_NO_RECIPIENTS:-}" ]; then
-	mapfile -t to < <(cd "$tree" && ./scripts/get_maintainer.pl --no-rolestats --no-git \
-		--no-git-fallback --no-roles --no-rolestats "$out"/0[0-9][0-9][1-9]-*.patch 2>/dev/null |
-		grep '@' | sort -u)
+	# To: the mm maintainers and linux-mm; Cc: everyone else get_maintainer.pl names.
+	(cd "$tree" && ./scripts/get_maintainer.pl --rolestats --no-git --no-git-fallback \
+		$(ls "$out"/[0-9]*.patch | grep -v /0000-) 2>/dev/null) > "$out/.recipients"
 	for f in "$out"/*.patch; do
-		python3 - "$f" "${to[@]}" <<'PY'
-import sys
-path, people = sys.argv[1], sys.argv[2:]
-lists = [p for p in people if "list" in p or p.startswith("linux-")]
-to = [p for p in people if p not in lists][:1] or lists[:1]
-cc = [p for p in people if p not in to]
+		python3 - "$f" "$out/.recipients" <<'PY'
+import re, sys
+path, rec = sys.argv[1], sys.argv[2]
+to, cc = [], []
+for line in open(rec, encoding="utf-8"):
+    m = re.match(r"^(.*?@\S+?)(?: \((.*)\))?$", line.strip())
+    if not m:
+        continue
+    who, role = m.group(1), m.group(2) or ""
+    mm = re.search(r"(maintainer|list):MEMORY MANAGEMENT", role)
+    (to if mm else cc).append(who)
 text = open(path, encoding="utf-8").read()
 head, sep, body = text.partition("\n\n")
-head += "".join(["\nTo: " + ", ".join(to)] if to else []) + ("\nCc: " + ",\n    ".join(cc) if cc else "")
+if to:
+    head += "\nTo: " + ",\n    ".join(to)
+if cc:
+    head += "\nCc: " + ",\n    ".join(cc)
 open(path, "w", encoding="utf-8").write(head + sep + body)
 PY
 	done
+	rm -f "$out/.recipients"
 fi
 log "mail: $(ls "$out" | wc -l) mails in $out, signed off by $ident"

@@ -19,10 +19,10 @@ mkdir -p "$res"
 TIMEOUT=${TIMEOUT:-2400}
 MEM=${MEM:-4G}
 
-qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -smp 2 -m "$MEM"
+qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -smp 4 -m "$MEM"
       -object memory-backend-ram,id=m0,size=$((${MEM%G} / 2))G
       -object memory-backend-ram,id=m1,size=$((${MEM%G} - ${MEM%G} / 2))G
-      -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1
+      -numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1
       -kernel "$kernel")
 append="console=ttyS0 panic=-1 loglevel=6 ${QEMU_APPEND:-} $*"
 
@@ -71,7 +71,7 @@ while kill -0 "$qpid" 2>/dev/null; do
 	sleep 5
 	n=$(grep -c '^===KSELFTEST-BEGIN' "$res/user.log" 2>/dev/null || true)
 	if [ "${n:-0}" -gt "$seen" ]; then
-		grep '^===KSELFTEST-BEGIN' "$res/user.log" | sed -n "$((seen + 1)),${n}p" |
+		tr -d '\r' < "$res/user.log" | grep '^===KSELFTEST-BEGIN' | sed -n "$((seen + 1)),${n}p" |
 			while read -r _ name; do log "qemu: +$(( $(date +%s) - start ))s running ${name%===}"; done
 		seen=$n
 	fi

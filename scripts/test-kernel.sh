@@ -13,7 +13,7 @@ bash "$ROOT/scripts/build-initramfs.sh" "$src" "$kout"
 mkdir -p "$res"
 qrc=0
 bash "$ROOT/scripts/run-qemu.sh" "$kout" "$res" || qrc=$?
-cat "$res/console.log" "$res/user.log" > "$res/run.log" 2>/dev/null || true
+cat "$res/console.log" "$res/user.log" 2>/dev/null | tr -d '\r' > "$res/run.log" || true
 prc=0
 python3 "$ROOT/scripts/ktap.py" "$res/run.log" --label "$kind" --json "$res/summary.json" \
 	| tee "$res/summary.txt" || prc=$?

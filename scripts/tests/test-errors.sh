@@ -109,7 +109,7 @@ if [ -n "$kout" ]; then
 	(cd "$r/root" && find . | cpio -o -H newc --quiet) > "$r/initramfs.cpio"
 	check "run with a hanging test reaches its end" env INITRD="$r/initramfs.cpio" TIMEOUT=300 \
 		bash "$S/run-qemu.sh" "$kout" "$r"
-	cat "$r/console.log" "$r/user.log" > "$r/run.log" 2>/dev/null
+	cat "$r/console.log" "$r/user.log" 2>/dev/null | tr -d '\r' > "$r/run.log"
 	expect "hanging test is a failure" "failed" python3 "$S/ktap.py" "$r/run.log"
 	check "hanging test reported as timeout" grep -q timeout "$tmp/out"
 fi
