@@ -32,6 +32,8 @@ sed -i "s/^Date: .*/Date: $date/" "$tmp/0000-cover-letter.patch"
 if grep -q '\*\*\* \(SUBJECT\|BLURB\) HERE \*\*\*' "$tmp/0000-cover-letter.patch"; then
 	die "cover letter is a template: fill the branch description"
 fi
+# The recipients get_maintainer.pl gives for the series, in the cover letter.
+bash "$ROOT/scripts/recipients.sh" "$TREE" "$tmp" "$tmp/0000-cover-letter.patch"
 mkdir -p "$ROOT/patches"
 rm -f "$ROOT"/patches/*.patch
 cp "$tmp"/*.patch "$ROOT/patches/"
