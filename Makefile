@@ -12,7 +12,7 @@ all: deps
 
 ## make check: everything CI runs (tooling tests, copies, base and patched
 ## kernels side by side).
-check: deps test-tooling check-copies
+check: deps test-tooling check-copies check-export
 	@bash $(S)/check.sh
 
 deps:
@@ -37,6 +37,9 @@ compare:
 
 export:
 	@bash $(S)/export.sh
+
+check-export:
+	@bash $(S)/check-export.sh
 
 check-copies:
 	@bash $(S)/check-copies.sh

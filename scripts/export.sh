@@ -34,9 +34,10 @@ if grep -q '\*\*\* \(SUBJECT\|BLURB\) HERE \*\*\*' "$tmp/0000-cover-letter.patch
 fi
 # The recipients get_maintainer.pl gives for the series, in the cover letter.
 bash "$ROOT/scripts/recipients.sh" "$TREE" "$tmp" "$tmp/0000-cover-letter.patch"
-mkdir -p "$ROOT/patches"
-rm -f "$ROOT"/patches/*.patch
-cp "$tmp"/*.patch "$ROOT/patches/"
+mkdir -p "$PATCHES"
+rm -f "$PATCHES"/*.patch
+cp "$tmp"/*.patch "$PATCHES/"
+[ "${EXPORT_COPIES:-1}" = 1 ] || exit 0
 
 # Plain copies of the files the series adds whole.
 added=$(git -C "$TREE" diff --name-only --diff-filter=A "$base" HEAD)
@@ -51,4 +52,4 @@ for f in $added; do
 	mkdir -p "$ROOT/$(dirname "$f")"
 	cp "$TREE/$f" "$ROOT/$f"
 done
-log "export: $n patches + cover letter in patches/, $(echo "$added" | grep -c . || true) added files copied"
+log "export: $n patches + cover letter in ${PATCHES#"$ROOT"/}, $(echo "$added" | grep -c . || true) added files copied"

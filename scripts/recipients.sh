@@ -24,6 +24,10 @@ for line in rec.splitlines():
         continue
     who, role = m.group(1), m.group(2) or ""
     (to if re.search(r"(maintainer|list):MEMORY MANAGEMENT", role) else cc).append(who)
+# get_maintainer.pl's order varies from run to run: sort, lists last.
+def key(who):
+    return ("<" not in who, who.lstrip('"').lower())
+to, cc = sorted(set(to), key=key), sorted(set(cc), key=key)
 text = open(path, encoding="utf-8").read()
 head, sep, body = text.partition("\n\n")
 head = re.sub(r"\n(To|Cc): .*(\n[ \t].*)*", "", head)
