@@ -3,7 +3,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all check deps base-src tree reset series base compare export \
-	check-copies checkpatch prefixes test-tooling mail clean distclean help
+	check-copies check-export checkpatch prefixes test-tooling mail clean distclean help
 
 ## make: apply the series to the base, build the patched kernel, boot it in
 ## QEMU, run the series' tests, print the summary.
