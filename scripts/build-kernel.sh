@@ -17,7 +17,7 @@ src=$(cd "$src" && pwd)
 frags=("$ROOT/scripts/config/test.config" "${EXTRA_FRAGMENTS[@]:-}")
 frags=($(printf '%s\n' "${frags[@]}" | grep -v '^$'))
 if [ "$thp" = THP=n ]; then
-	printf 'CONFIG_TRANSPARENT_HUGEPAGE=n\nCONFIG_TEST_HMM=n\n' > "$out/thp-off.config"
+	printf 'CONFIG_TRANSPARENT_HUGEPAGE=n\nCONFIG_TRANSPARENT_HUGEPAGE_MADVISE=n\nCONFIG_TEST_HMM=n\n' > "$out/thp-off.config"
 	frags+=("$out/thp-off.config")
 fi
 stamp=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
@@ -35,7 +35,9 @@ if [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ] || [ ! -f "$out/.confi
 	"${mk[@]}" -s olddefconfig >/dev/null
 	# A requested option that Kconfig dropped or changed (unmet dependency,
 	# range) is an error; so is one asked off that is still on.
-	bad=$(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Z0-9_]*=[^ #]*\)$/\1/p' | sort -u |
+	# Later fragments override earlier ones, as in merge_config.sh.
+	bad=$(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Z0-9_]*=[^ #]*\)$/\1/p' |
+	      awk -F= '{ v[$1] = $2 } END { for (k in v) print k "=" v[k] }' | sort |
 	      while IFS== read -r opt val; do
 		      if [ "$val" = n ]; then
 			      grep -qE "^$opt=" "$out/.config" && echo "$opt=n"
