@@ -19,6 +19,11 @@ n=$(git -C "$TREE" rev-list --count "$base..HEAD")
 git -C "$TREE" config "branch.$branch.description" >/dev/null ||
 	die "no cover letter: write one with 'git -C linux branch --edit-description' (first paragraph: subject)"
 
+# The cover letter's From: is the committer identity: make it the series'
+# author, not whoever runs the export (a CI machine may have none).
+GIT_COMMITTER_NAME=$(git -C "$TREE" log -1 --format=%an HEAD)
+GIT_COMMITTER_EMAIL=$(git -C "$TREE" log -1 --format=%ae HEAD)
+export GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git -C "$TREE" -c core.abbrev=12 -c diff.renames=true -c format.signOff=false \
