@@ -1,48 +1,81 @@
 #!/usr/bin/env python3
-"""Parse a QEMU test-run log into per-suite pass/fail/skip counts.
+"""Parse the log of a QEMU test run into per-suite pass/fail/skip counts.
 
-Accepted input (one or more files, concatenated):
+Usage: ktap.py LOG [LOG...] [--json OUT.json] [--label NAME]
+       ktap.py --compare BASE.json PATCHED.json [--known FILE]
 
-* KUnit output (KTAP v1) printed by the kernel, possibly with printk
-  timestamps ("[    1.234567] ") and interleaved kernel messages. Suites are
-  the subtests of the top-level plan; a suite's cases are counted at the
-  leaves: a parameterised case counts each parameter, not the parent.
-* kselftest output framed by the guest init:
-      ===KSELFTEST-BEGIN name===
-      TAP version 13 ... ok N / not ok N ... (# SKIP, # TODO, Bail out!)
-      ===KSELFTEST-END name rc=RC===
-  RC is the binary's exit code: 0 pass, 4 skip (KSFT_SKIP), 124 killed by
-  the guest's time limit, anything else a failure.
-* ===RUN-END=== at the end of a complete run. Without it the log is
-  truncated (hang, crash) and that is a failure.
-* Kernel problems anywhere (panic, oops, BUG:, WARNING:, KASAN, lockups,
-  ...), matched at the start of a kernel message only, so a test's own
-  text mentioning "BUG:" does not count. Each is a failure of the
-  pseudo-suite "kernel".
+Input: the LOG files, concatenated. Printk timestamps ("[    1.234567] ",
+also with a caller id "[    1.234567][    T1] ") and ANSI colours are
+stripped; lines that are not TAP/KTAP (kernel messages, chatter) are ignored.
 
-Nothing is decided by searching for a word: result lines are parsed with
-anchored patterns ("ok" is a prefix of nothing that "not ok" matches).
+* KUnit (KTAP v1, by indentation), outside the kselftest blocks: top-level
+  "KTAP version 1" + "1..N", one subtest per suite ("    KTAP version 1",
+  "    # Subtest: SUITE", "    1..N", "    ok/not ok N CASE"), closed by
+  "ok/not ok N SUITE": row "kunit:SUITE". Cases are counted at the leaves: a
+  parameterised case (nested one level deeper) counts each parameter, named
+  "CASE/PARAM", not itself. A suite cut short: each case of its plan that
+  did not report fails as "case K: truncated" (or one "truncated" if none is
+  missing). A suite without cases (skipped, init failed) counts its result.
+* kselftests, one block per binary, framed by the guest's init:
+      ===KSELFTEST-BEGIN NAME===
+      TAP version 13 / 1..N / ok N DESC [# SKIP|TODO|XFAIL|XPASS ...] /
+      not ok N DESC [# reason] / Bail out! REASON / # diagnostics
+      ===KSELFTEST-END NAME rc=RC===
+  row "kselftest:NAME". Only unindented results count; a timestamped line
+  in a block is a kernel message, not the binary's. RC: 0 pass, 4 skip
+  (KSFT_SKIP), 124 killed by the guest's time limit, else a failure. Cases of
+  the plan that did not report fail ("case K: missing"; skips if RC is 4).
+  Also one failure each: "Bail out! ...", no END ("truncated"), RC 124
+  ("timeout"), other RC != 0 without a failing case ("exit code RC"). With
+  no result at all, RC 0 is one pass and RC 4 one skip ("exit code RC").
+* Directives: SKIP, TODO and XFAIL are skips (TODO/XFAIL noted "[TODO]",
+  "[XFAIL]" after the name), XPASS a pass; other "# text" keeps ok/not ok.
+  A result without a description is named "#N" plus its message.
+* Kernel problems anywhere, only at the start of a message (so a test's
+  "# expected BUG: none" is none): Kernel panic, BUG:, kernel BUG at, Oops:,
+  WARNING: (CPU: / at / FILE:LINE at), general protection fault, KASAN:,
+  UBSAN:, refcount_t:, list_add/list_del corruption, hung task, soft/hard
+  lockup, RCU stall. Each distinct one (CPU, PID, addresses aside) is a
+  failure of the pseudo-suite "kernel".
+* "===RUN-END===" ends a complete run; without it the pseudo-suite "run"
+  fails: "log truncated (no ===RUN-END===)".
 
-Exit status: 0 when nothing failed and something passed, 1 when anything
-failed, 2 when the log holds no result at all.
+No word is grepped: lines match anchored TAP patterns ("not ok 1 ok" fails).
+Totals are leaf cases over all suites. --json writes {"suites": {NAME:
+{"pass", "fail", "skip", "passed_cases", "failed_cases", "skipped_cases"}},
+"totals": {"pass", "fail", "skip"}, "problems": [kernel problem lines]}.
+
+Exit status: 0 if nothing failed and something passed; 1 if anything failed
+(or everything was skipped); 2 if the log holds no test result and no kernel
+problem (an error, not a pass), with a one-line message on stderr.
+--compare exits 1 if the patched side has a failure not listed in --known,
+or a case that passes on base does not pass on the patched side.
 """
 import argparse
 import json
 import re
 import sys
 
-TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
-RESULT = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$")
-PLAN = re.compile(r"^1\.\.(\d+)")
+TS = re.compile(r"^\[\s*\d+\.\d+\](?:\[\s*[CT]\d+\])? ?")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+VERSION = re.compile(r"^K?TAP version \d+$")
+PLAN = re.compile(r"^1\.\.(\d+)\s*(?:#\s*(.*))?$")
 SUBTEST = re.compile(r"^# Subtest: (.+)$")
+RESULT = re.compile(r"^(ok|not ok) (\d+)(?: -)?(?: ([^#]*?))?\s*(?:#\s*(.*))?$")
+DIRECTIVE = re.compile(r"^(SKIP|TODO|XFAIL|XPASS)\b\s*(.*)$", re.I)
 BEGIN = re.compile(r"^===KSELFTEST-BEGIN (.+?)===$")
 END = re.compile(r"^===KSELFTEST-END (.+?) rc=(-?\d+)===$")
 RUN_END = "===RUN-END==="
-PROBLEMS = re.compile(
-    r"^(Kernel panic - not syncing|BUG: |kernel BUG at|Oops: |WARNING: (CPU:|at )|"
-    r"general protection fault|KASAN: |UBSAN: |refcount_t: |list_add corruption|"
-    r"list_del corruption|INFO: task .* blocked for more than|"
-    r"watchdog: BUG: soft lockup|rcu: INFO: rcu_(sched|preempt) detected stalls)")
+PROBLEM = re.compile(
+    r"^(Kernel panic - not syncing|BUG: |kernel BUG at |Oops: |Oops - |"
+    r"WARNING: (CPU: |at |\S+:\d+ at )|general protection fault|KASAN: |UBSAN: |"
+    r"refcount_t: |list_(add|del) corruption|INFO: task .+ blocked for more than|"
+    r"watchdog: (BUG: soft lockup|Watchdog detected hard LOCKUP)|"
+    r"(rcu: )?INFO: rcu_\w+ (self-)?detected stall|Unable to handle kernel )")
+# Parts of a problem line that change from one occurrence to the next.
+VOLATILE = re.compile(r"CPU: \d+ (UID: \d+ )?PID: \d+ |, CPU#\d+: .*$|CPU#\d+|\[[^\]]*\]|"
+                      r"\b0x[0-9a-f]+\b|\b[0-9a-f]{8,}\b|(?<=pfn:)[0-9a-f]+|"
+                      r"(?<=:)\d+(?= blocked)|\d+s!|\d+ seconds")
 
 
 class Suite:
@@ -53,6 +86,9 @@ class Suite:
     def add(self, kind, case):
         {"pass": self.passed, "fail": self.failed, "skip": self.skipped}[kind].append(case)
 
+    def total(self):
+        return len(self.passed) + len(self.failed) + len(self.skipped)
+
     def as_dict(self):
         return {"pass": len(self.passed), "fail": len(self.failed), "skip": len(self.skipped),
                 "passed_cases": self.passed, "failed_cases": self.failed,
@@ -60,250 +96,268 @@ class Suite:
 
 
 class Result:
+    """Suites in order of appearance; problems: distinct kernel problems."""
     def __init__(self):
-        self.suites = {}
-        self.problems = []
-        self.empty = True
+        self.suites, self.problems, self._keys = {}, [], set()
 
     def suite(self, name):
         return self.suites.setdefault(name, Suite(name))
 
+    def problem(self, line):
+        key = VOLATILE.sub("", line)
+        if key not in self._keys:
+            self._keys.add(key)
+            self.problems.append(line)
+
+    @property
+    def empty(self):
+        """No test result and no kernel problem: nothing to judge."""
+        return not self.problems and not any(
+            s.total() for n, s in self.suites.items() if n != "run")
+
     def totals(self):
-        t = {"pass": 0, "fail": 0, "skip": 0}
-        for s in self.suites.values():
-            t["pass"] += len(s.passed)
-            t["fail"] += len(s.failed)
-            t["skip"] += len(s.skipped)
-        return t
+        return {k: sum(len(getattr(s, a)) for s in self.suites.values())
+                for k, a in (("pass", "passed"), ("fail", "failed"), ("skip", "skipped"))}
 
     def as_dict(self):
-        return {"suites": {n: s.as_dict() for n, s in sorted(self.suites.items())},
+        return {"suites": {n: s.as_dict() for n, s in self.suites.items()},
                 "totals": self.totals(), "problems": self.problems}
 
 
-def classify(status, directive):
-    d = (directive or "").strip().upper()
-    if d.startswith("SKIP") or d.startswith("TODO") or d.startswith("XFAIL"):
-        return "skip"
-    return "pass" if status == "ok" else "fail"
+def verdict(m):
+    """(kind, case name) of a RESULT match."""
+    status, num, desc, diag = m.groups()
+    d = DIRECTIVE.match(diag or "")
+    word = d.group(1).upper() if d else ""
+    name = desc or ("#%s %s" % (num, d.group(2) if d else diag or "")).strip()
+    if word in ("TODO", "XFAIL"):
+        name += " [%s]" % word
+    return ("skip" if word in ("SKIP", "TODO", "XFAIL") else
+            "pass" if status == "ok" else "fail"), name
 
 
-def parse_tap(lines):
-    """Parse one TAP/KTAP stream (a kselftest binary, without indentation).
-    Returns (results [(kind, name)], plan or None, bailed out reason)."""
-    results, plan, bail = [], None, None
-    for line in lines:
-        line = line.strip()
+class Node:
+    """An open KTAP (sub)test: its indent, name, plan, results seen, leaves."""
+    def __init__(self, indent, name=None):
+        self.indent, self.name, self.plan, self.n, self.leaves = indent, name, None, 0, []
+
+    def all_leaves(self):
+        return self.leaves + [("fail", "case %d: truncated" % i)
+                              for i in range(self.n + 1, (self.plan or 0) + 1)]
+
+
+class KUnit:
+    """Nested KTAP, by indentation: stack[0] is the top level, stack[1] a
+    suite, deeper nodes parameterised cases."""
+    def __init__(self, res):
+        self.res, self.stack = res, []
+
+    def feed(self, line):
+        indent = len(line) - len(line.lstrip(" "))
+        text = line.strip()
+        if VERSION.match(text):
+            if indent == 0:
+                self.unwind()
+                self.stack = [Node(0)]
+            elif self.stack:
+                self.unwind(indent - 1)
+                self.stack.append(Node(indent))
+            return
+        if not self.stack:
+            return
+        top = self.stack[-1]
+        m = SUBTEST.match(text)
+        if m:
+            if top.indent == indent and top.name is None and len(self.stack) > 1:
+                top.name = m.group(1)
+            elif indent > top.indent:
+                self.stack.append(Node(indent, m.group(1)))
+            return
+        m = PLAN.match(text)
+        if m:
+            if top.indent == indent and top.plan is None:
+                top.plan = int(m.group(1))
+            return
+        m = RESULT.match(text)
+        if not m:
+            return
+        kind, name = verdict(m)
+        child = None
+        while self.stack[-1].indent > indent:
+            node = self.stack.pop()
+            if self.stack[-1].indent > indent:
+                self.abandon(node)
+            else:
+                child = node
+        if self.stack[-1].indent < indent:      # results without a header
+            self.stack.append(Node(indent))
+        self.close(child, kind, name)
+
+    def close(self, child, kind, name):
+        """A result line ends CHILD (None: a plain case) in the top node."""
+        leaves = child.all_leaves() if child else []
+        nested = bool(leaves)
+        if not nested:                          # a plain case, or a suite without any
+            leaves = [(kind, name)]
+        elif kind == "fail" and all(k != "fail" for k, _ in leaves):
+            leaves.append(("fail", "(result) not ok"))     # no failing leaf explains it
+        if len(self.stack) > 1:
+            self.stack[-1].n += 1
+        self.give((child and child.name) or name, leaves, prefix=nested)
+
+    def abandon(self, node):
+        """NODE never got its result line (the log stops or moves on)."""
+        leaves = node.all_leaves()
+        if len(self.stack) == 1 and node.n >= (node.plan or 0):
+            leaves.append(("fail", "truncated"))
+        self.give(node.name or "(unnamed)", leaves, prefix=node.name is not None)
+
+    def give(self, name, leaves, prefix):
+        """Leaves of a finished node: a suite's, or added to the open parent
+        (a parameterised case's named NAME/PARAM)."""
+        if len(self.stack) == 1:
+            suite = self.res.suite("kunit:" + name)
+            for k, c in leaves:
+                suite.add(k, c)
+        else:
+            self.stack[-1].leaves += [(k, name + "/" + c if prefix else c) for k, c in leaves]
+
+    def unwind(self, indent=0):
+        """Abandon the open nodes deeper than INDENT."""
+        while len(self.stack) > 1 and self.stack[-1].indent > indent:
+            self.abandon(self.stack.pop())
+
+
+def finish_block(res, name, lines, rc):
+    """One kselftest binary: its TAP lines and exit code (None: no END)."""
+    results, plan, reason, bail = [], None, None, None
+    for line in lines:                  # indented results are nested ones: not matched
         m = PLAN.match(line)
         if m and plan is None:
-            plan = int(m.group(1))
-            continue
-        if line.startswith("Bail out!"):
-            bail = line[len("Bail out!"):].strip() or "bail out"
-            continue
-        m = RESULT.match(line)
-        if m:
-            name = m.group(3) or ("case %s" % m.group(2))
-            results.append((classify(m.group(1), m.group(4)), name))
-    return results, plan, bail
-
-
-def parse_kunit(lines, res):
-    """KUnit: a top-level 'KTAP version 1' then suites indented by 4."""
-    def depth(line):
-        return (len(line) - len(line.lstrip(" "))) // 4
-
-    stack = []          # open subtests: [name, depth, plan, results list]
-    top_plan = None
-    for raw in lines:
-        text = raw.rstrip()
-        if not text.strip():
-            continue
-        d, line = depth(text), text.strip()
-        m = SUBTEST.match(line)
-        if m:
-            while stack and stack[-1][1] >= d:
-                stack.pop()
-            stack.append([m.group(1), d, None, []])
-            continue
-        m = PLAN.match(line)
-        if m:
-            if stack and stack[-1][1] == d and stack[-1][2] is None:
-                stack[-1][2] = int(m.group(1))
-            elif d == 0:
-                top_plan = int(m.group(1))
-            continue
-        m = RESULT.match(line)
-        if not m:
-            continue
-        kind, name = classify(m.group(1), m.group(4)), m.group(3)
-        # A result closes the subtest whose body is one level deeper.
-        if stack and stack[-1][1] == d + 1:
-            closed = stack.pop()
-            cases = closed[3]
-            if stack:       # a parameterised case: count its leaves
-                stack[-1][3].extend(cases or [(kind, name)])
-            else:           # a suite
-                suite = res.suite("kunit:" + closed[0])
-                for k, c in cases:
-                    suite.add(k, c)
-                missing = (closed[2] or 0) - len(cases)
-                for i in range(missing):
-                    suite.add("fail", "case %d: missing (truncated)" % (len(cases) + i + 1))
-                if not cases:
-                    suite.add(kind, "(suite) " + name)
-            continue
-        if stack and stack[-1][1] == d:
-            stack[-1][3].append((kind, name))
-    # Suites still open: the log stopped inside them.
-    while stack:
-        closed = stack.pop()
-        if stack:
-            stack[-1][3].extend(closed[3])
-            continue
-        suite = res.suite("kunit:" + closed[0])
-        for k, c in closed[3]:
-            suite.add(k, c)
-        suite.add("fail", "truncated: suite did not finish")
-    return top_plan
+            plan, reason = int(m.group(1)), m.group(2)
+        elif line.startswith("Bail out!"):
+            bail = bail or line
+        else:
+            m = RESULT.match(line)
+            if m:
+                results.append(verdict(m))
+    results += [("skip" if rc == 4 else "fail", "case %d: missing (plan 1..%d)" % (i, plan))
+                for i in range(len(results) + 1, (plan or 0) + 1)]
+    if bail:
+        results.append(("fail", bail))
+    if rc is None:
+        results.append(("fail", "truncated"))
+    elif rc == 124:
+        results.append(("fail", "timeout"))
+    elif rc not in (0, 4) and all(k != "fail" for k, _ in results):
+        results.append(("fail", "exit code %d" % rc))
+    elif rc in (0, 4) and not results:      # no result: the exit code's
+        d = DIRECTIVE.match(reason or "")    # "1..0 # SKIP why"
+        why = (d.group(2) if d else reason) or ""
+        case = "exit code %d" % rc + (why and ": " + why)
+        results.append(("skip" if rc == 4 or d else "pass", case))
+    suite = res.suite("kselftest:" + name)
+    for kind, case in results:
+        suite.add(kind, case)
 
 
 def parse(text):
+    """Parse a whole run log; returns a Result."""
     res = Result()
-    lines = [TS.sub("", l.rstrip("\r\n")) for l in text.splitlines()]
-    kunit, block, name = [], None, None
-    in_kunit = False
-    seen_end = False
-    for line in lines:
-        m = BEGIN.match(line)
-        if m:
-            if block is not None:
-                finish_block(res, name, block, None)
-            block, name = [], m.group(1)
+    kunit = KUnit(res)
+    block, seen_end = None, False       # block: (name, lines) of the open binary
+    for raw in text.splitlines():
+        line = ANSI.sub("", raw).rstrip()
+        stamped = TS.match(line)
+        line = TS.sub("", line)
+        if PROBLEM.match(line):
+            res.problem(line)
             continue
-        m = END.match(line)
-        if m and block is not None:
-            finish_block(res, name, block, int(m.group(2)))
-            block = None
-            continue
-        if line == RUN_END:
-            seen_end = True
-            continue
-        if block is not None:
-            block.append(line)
-            continue
-        if PROBLEMS.match(line):
-            res.problems.append(line.strip())
-            continue
-        if line.strip() == "KTAP version 1" and not line.startswith(" "):
-            in_kunit = True
-        if in_kunit:
-            kunit.append(line)
-    if block is not None:
-        finish_block(res, name, block, None)
-    if kunit:
-        parse_kunit(kunit, res)
-    if res.problems:
-        k = res.suite("kernel")
-        for p in dict.fromkeys(res.problems):
-            k.add("fail", p)
-    res.empty = not res.suites
+        marker = line.strip()
+        m = BEGIN.match(marker)
+        if m or marker == RUN_END or (block and END.match(marker)):
+            if block:
+                e = END.match(marker)
+                finish_block(res, block[0], block[1], int(e.group(2)) if e else None)
+            block = (m.group(1), []) if m else None
+            seen_end = seen_end or marker == RUN_END
+        elif block and not stamped:
+            block[1].append(line)
+        else:
+            kunit.feed(line)
+    if block:
+        finish_block(res, block[0], block[1], None)
+    kunit.unwind()
+    for p in res.problems:
+        res.suite("kernel").add("fail", p)
     if not seen_end:
         res.suite("run").add("fail", "log truncated (no %s)" % RUN_END)
     return res
 
 
-def finish_block(res, name, block, rc):
-    suite = res.suite("kselftest:" + name)
-    body = []
-    for line in block:
-        if PROBLEMS.match(line):
-            res.problems.append(line.strip())
-        else:
-            body.append(line)
-    results, plan, bail = parse_tap(body)
-    for kind, case in results:
-        suite.add(kind, case)
-    if plan is not None and len(results) < plan:
-        for i in range(len(results), plan):
-            suite.add("fail", "case %d: missing (plan 1..%d)" % (i + 1, plan))
-    if bail:
-        suite.add("fail", "bail out: " + bail)
-    if rc is None:
-        suite.add("fail", "truncated: no end of %s" % name)
-    elif rc == 124:
-        suite.add("fail", "timeout")
-    elif rc == 4 and not results:
-        suite.add("skip", "whole binary skipped (rc=4)")
-    elif rc not in (0, 4) and not suite.failed:
-        suite.add("fail", "exit code %d" % rc)
-    elif rc == 0 and not results and plan is None:
-        suite.add("fail", "no results printed")
-
-
-def load_known(path):
-    known = set()
-    if not path:
-        return known
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if line:
-                suite, _, case = line.partition(" ")
-                known.add((suite, case.strip()))
-    return known
-
-
-def report(res, label=None, out=None):
+def report(res, label=None, out=None, shown=8):
     out = out or sys.stdout
     w = max([len(n) for n in res.suites] + [10])
     if label:
         print("== %s" % label, file=out)
     print("%-*s %6s %6s %6s" % (w, "suite", "pass", "fail", "skip"), file=out)
-    for n, s in sorted(res.suites.items()):
+    for n, s in res.suites.items():
         print("%-*s %6d %6d %6d" % (w, n, len(s.passed), len(s.failed), len(s.skipped)), file=out)
-        for c in s.failed[:8]:
+        for c in s.failed[:shown]:
             print("    not ok: %s" % c, file=out)
-        if len(s.failed) > 8:
-            print("    ... and %d more" % (len(s.failed) - 8), file=out)
+        if len(s.failed) > shown:
+            print("    ... and %d more" % (len(s.failed) - shown), file=out)
     t = res.totals()
     print("ktap: %d passed, %d failed, %d skipped" % (t["pass"], t["fail"], t["skip"]), file=out)
 
 
-def compare(base, series, known=frozenset(), out=None):
-    """Side by side; returns the number of regressions: failures of the
-    series that are not listed known failures, and cases that pass on base
-    but do not pass on the series."""
+def load_known(path):
+    """Known-failures file: "SUITE CASE  # why" per line."""
+    if not path:
+        return set()
+    with open(path, encoding="utf-8") as f:
+        rows = (line.split("#", 1)[0].strip().partition(" ") for line in f)
+        return {(suite, case.strip()) for suite, _, case in rows if suite}
+
+
+def load_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def compare(base, patched, known=frozenset(), out=None):
+    """Side-by-side counts of two --json outputs (dicts or file paths).
+    Returns the number of regressions: failures of the patched side not in
+    KNOWN ((suite, case) pairs), and cases passing on base but not patched."""
     out = out or sys.stdout
-    names = sorted(set(base["suites"]) | set(series["suites"]))
+    base, patched = (d if isinstance(d, dict) else load_json(d) for d in (base, patched))
+    names = list(base["suites"]) + [n for n in patched["suites"] if n not in base["suites"]]
     w = max([len(n) for n in names] + [10])
-    print("%-*s %17s   %17s" % (w, "", "base", "series"), file=out)
-    print("%-*s %5s %5s %5s   %5s %5s %5s" % (w, "suite", "pass", "fail", "skip",
-                                                "pass", "fail", "skip"), file=out)
+    empty = {"pass": 0, "fail": 0, "skip": 0}
+    print("%-*s %17s   %17s" % (w, "", "base", "patched"), file=out)
+    print("%-*s %5s %5s %5s   %5s %5s %5s" % ((w, "suite") + ("pass", "fail", "skip") * 2),
+          file=out)
     regressions, known_fail = [], []
     for n in names:
-        b = base["suites"].get(n, {"pass": 0, "fail": 0, "skip": 0, "failed_cases": [],
-                                   "passed_cases": []})
-        s = series["suites"].get(n, {"pass": 0, "fail": 0, "skip": 0, "failed_cases": [],
-                                     "passed_cases": []})
-        print("%-*s %5d %5d %5d   %5d %5d %5d" % (w, n, b["pass"], b["fail"], b["skip"],
-                                                  s["pass"], s["fail"], s["skip"]), file=out)
-        for c in s["failed_cases"]:
-            if (n, c) in known:
-                known_fail.append("%s %s" % (n, c))
-            else:
-                regressions.append("%s: %s fails" % (n, c))
-        lost = set(b.get("passed_cases", [])) - set(s.get("passed_cases", []))
-        for c in sorted(lost):
-            if c not in s["failed_cases"]:
-                regressions.append("%s: %s passed on base, not on the series" % (n, c))
+        b, p = base["suites"].get(n, empty), patched["suites"].get(n, empty)
+        bad = len(regressions)
+        failed = p.get("failed_cases", [])
+        known_fail += ["%s %s" % (n, c) for c in failed if (n, c) in known]
+        regressions += ["%s: %s fails" % (n, c) for c in failed if (n, c) not in known]
+        if p["fail"] > len(failed):             # counts without names
+            regressions.append("%s: %d failures" % (n, p["fail"] - len(failed)))
+        lost = set(b.get("passed_cases", [])) - set(p.get("passed_cases", [])) - set(failed)
+        regressions += ["%s: %s passed on base, not on patched" % (n, c) for c in sorted(lost)]
+        print("%-*s %5d %5d %5d   %5d %5d %5d%s" % (
+            w, n, b["pass"], b["fail"], b["skip"], p["pass"], p["fail"], p["skip"],
+            "  <<" if len(regressions) > bad else ""), file=out)
     for k in known_fail:
-        print("known failure (see known-failures.txt): %s" % k, file=out)
+        print("known failure: %s" % k, file=out)
     for r in regressions:
         print("REGRESSION: %s" % r, file=out)
-    t = series["totals"]
-    print("series: %d known failures, %d regressions"
-          % (len(known_fail), len(regressions)), file=out)
+    t = patched["totals"]
+    print("patched: %d known failures, %d regressions" % (len(known_fail), len(regressions)),
+          file=out)
     print("check: %d passed, %d failed, %d skipped"
           % (t["pass"], t["fail"] - len(known_fail), t["skip"]), file=out)
     return len(regressions)
@@ -311,33 +365,35 @@ def compare(base, series, known=frozenset(), out=None):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("logs", nargs="*")
-    ap.add_argument("--json")
-    ap.add_argument("--label")
-    ap.add_argument("--compare", nargs=2, metavar=("BASE.json", "SERIES.json"))
-    ap.add_argument("--known", help="known-failures file (with --compare)")
+    ap.add_argument("logs", nargs="*", metavar="LOG")
+    ap.add_argument("--json", metavar="OUT.json")
+    ap.add_argument("--label", metavar="NAME")
+    ap.add_argument("--compare", nargs=2, metavar=("BASE.json", "PATCHED.json"))
+    ap.add_argument("--known", metavar="FILE", help="known failures (with --compare)")
     a = ap.parse_args(argv)
-    if a.compare:
-        with open(a.compare[0]) as f:
-            base = json.load(f)
-        with open(a.compare[1]) as f:
-            series = json.load(f)
-        return 1 if compare(base, series, load_known(a.known)) else 0
-    if not a.logs:
-        ap.error("no log given")
-    text = ""
-    for p in a.logs:
-        with open(p, encoding="utf-8", errors="replace") as f:
-            text += f.read() + "\n"
-    res = parse(text)
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(res.as_dict(), f, indent=1)
+    if not a.compare and not a.logs:
+        ap.error("no LOG given")
+    try:
+        if a.compare:
+            return 1 if compare(a.compare[0], a.compare[1], load_known(a.known)) else 0
+        text = ""
+        for p in a.logs:
+            with open(p, encoding="utf-8", errors="replace") as f:
+                text += f.read() + "\n"
+        res = parse(text)
+        if a.json:
+            with open(a.json, "w", encoding="utf-8") as f:
+                json.dump(res.as_dict(), f, indent=1)
+    except (OSError, ValueError, KeyError) as e:
+        print("ktap.py: error: %s" % e, file=sys.stderr)
+        return 2
     report(res, a.label)
     t = res.totals()
     if res.empty:
         print("ktap.py: error: no test results in %s" % " ".join(a.logs), file=sys.stderr)
         return 2
+    if t["fail"] == 0 and t["pass"] == 0:
+        print("ktap.py: error: no test passed (%d skipped)" % t["skip"], file=sys.stderr)
     return 0 if t["fail"] == 0 and t["pass"] > 0 else 1
 
 

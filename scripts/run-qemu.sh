@@ -19,7 +19,7 @@ mkdir -p "$res"
 TIMEOUT=${TIMEOUT:-2400}
 MEM=${MEM:-4G}
 
-qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -smp 4 -m "$MEM"
+qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -smp 4,sockets=2,cores=2,threads=1 -m "$MEM"
       -object memory-backend-ram,id=m0,size=$((${MEM%G} / 2))G
       -object memory-backend-ram,id=m1,size=$((${MEM%G} - ${MEM%G} / 2))G
       -numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1
