@@ -27,12 +27,25 @@ aptopts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$APT/source
 
 deb=$CACHE/${BASE_PKG}_${BASE_VER//:/%3a}_all.deb
 if ! echo "$BASE_SHA256  $deb" | sha256sum -c --status 2>/dev/null; then
-	log "base: updating private apt lists (trixie-backports, sid, experimental)"
-	apt-get "${aptopts[@]}" -qq update || die "apt-get update failed for the private base sources"
-	if ! apt-cache "${aptopts[@]}" madison "$BASE_PKG" 2>/dev/null | grep -qF " $BASE_VER "; then
-		have=$(apt-cache "${aptopts[@]}" madison '^linux-source-[0-9.]+$' 2>/dev/null |
+	# apt-get update exits 0 even when an index failed to download: look
+	# for the pinned version, and retry the update a few times before
+	# concluding that the archive no longer has it.
+	found=
+	for try in 1 2 3; do
+		log "base: updating private apt lists (trixie-backports, sid, experimental)"
+		apt-get "${aptopts[@]}" -qq update 2>"$APT/update.err" || true
+		if apt-cache "${aptopts[@]}" madison "$BASE_PKG" 2>/dev/null | grep -qF " $BASE_VER "; then
+			found=1
+			break
+		fi
+		[ "$try" = 3 ] || sleep $((try * 5))
+	done
+	if [ -z "$found" ]; then
+		names=$(apt-cache "${aptopts[@]}" pkgnames linux-source- 2>/dev/null | grep -E '^linux-source-[0-9.]+$' | sort)
+		have=$(for n in $names; do apt-cache "${aptopts[@]}" madison "$n"; done 2>/dev/null |
 		       awk -F'|' '{gsub(/ /,"",$1); gsub(/ /,"",$2); printf "%s=%s ", $1, $2}')
-		die "$BASE_PKG $BASE_VER is no longer in the archive; it has: ${have:-nothing}"
+		[ -n "$have" ] || die "could not read Debian's package lists: $(grep -m1 -E '^(E|W):' "$APT/update.err" || echo 'no index')"
+		die "$BASE_PKG $BASE_VER is no longer in the archive; it has: $have"
 	fi
 	log "base: downloading $BASE_PKG $BASE_VER"
 	(cd "$CACHE" && apt-get "${aptopts[@]}" -qq download "$BASE_PKG=$BASE_VER" 2>&1 |

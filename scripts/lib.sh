@@ -9,7 +9,7 @@ TREE=${TREE:-$ROOT/linux}		# the kernel work tree with the series
 
 # The pinned base: Debian's binary package holding the kernel source.
 BASE_PKG=linux-source-7.3
-BASE_VER=7.3.4-1~bpo13+1
+BASE_VER=${BASE_VER:-7.3.4-1~bpo13+1}
 BASE_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 BASE_TAG=debian/7.3.4-1_bpo13+1		# tag of the imported base in $CACHE/linux
 BASE_REPO=$CACHE/linux

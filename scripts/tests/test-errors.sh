@@ -86,6 +86,8 @@ after=$(state | grep -v 'refs/heads/t-good')
 check "user's branches, index and work untouched" test "$after" = "$before"
 expect "branch exists" "already exists" \
 	env KERNEL_TREE="$user" PATCHES="$good" BRANCH=t-good TREE="$tmp/w4" bash "$S/tree.sh" series
+expect "pinned base version gone" "no longer in the archive; it has: .*linux-source-7.3=7.3.4-1~bpo13[+]1" \
+	env CACHE="$tmp/fb" BASE_VER=0.0-0 bash "$S/fetch-base.sh"
 mkdir -p "$tmp/nopath"
 for t in bash make gcc bison flex bc dirname basename date cat; do ln -sf "$(command -v $t)" "$tmp/nopath/$t"; done
 mkdir -p "$tmp/ksrc" && touch "$tmp/ksrc/Makefile"
