@@ -34,7 +34,6 @@ cp "$busybox" "$root/bin/busybox"
 install -m 755 "$ROOT/scripts/guest/init" "$root/init"
 for b in $bins; do cp "$ksft/$b" "$root/tests/"; done
 cp "$list" "$root/tests/tests.txt"
-for f in "${GUEST_EXTRA[@]:-}"; do [ -n "$f" ] && cp "$f" "$root/tests/"; done
 find "$out" -name 'test_hmm.ko' -not -path "$root/*" -exec cp {} "$root/lib/modules/" \;
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out/initramfs.cpio"
 log "initramfs: $out/initramfs.cpio ($(du -h "$out/initramfs.cpio" | cut -f1))"
