@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # build-kernel.sh SRC OUT [THP=y|n]: build the x86_64 test kernel from SRC in
-# the O= folder OUT: tinyconfig + scripts/config/*.config, with ccache.
+# the O= folder OUT: tinyconfig + scripts/config/test.config + series.config,
+# with ccache. series.config holds the options the series adds: they are
+# checked only where SRC's Kconfig defines them (not in the base kernel).
 # Incremental: the config is redone only when the fragments change.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -14,13 +16,20 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 src=$(cd "$src" && pwd)
 
-frags=("$ROOT/scripts/config/test.config" "${EXTRA_FRAGMENTS[@]:-}")
+series_frag=$ROOT/scripts/config/series.config
+frags=("$ROOT/scripts/config/test.config" "$series_frag" "${EXTRA_FRAGMENTS[@]:-}")
 frags=($(printf '%s\n' "${frags[@]}" | grep -v '^$'))
 if [ "$thp" = THP=n ]; then
-	printf 'CONFIG_TRANSPARENT_HUGEPAGE=n\nCONFIG_TRANSPARENT_HUGEPAGE_MADVISE=n\nCONFIG_TEST_HMM=n\n' > "$out/thp-off.config"
+	printf 'CONFIG_TRANSPARENT_HUGEPAGE=n\nCONFIG_TRANSPARENT_HUGEPAGE_MADVISE=n\nCONFIG_TEST_HMM=n\n%s\n' "$(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/\1=n/p' "$series_frag")" > "$out/thp-off.config"
 	frags+=("$out/thp-off.config")
 fi
-stamp=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
+# Options of series.config that this tree does not define are left out.
+absent=()
+for opt in $(sed -n 's/^CONFIG_\([A-Z0-9_]*\)=.*/\1/p' "$series_frag"); do
+	grep -rqsE --include='Kconfig*' "^(menu)?config $opt\$" "$src" || absent+=("CONFIG_$opt")
+done
+[ ${#absent[@]} -eq 0 ] || log "build: not in this tree, left out: ${absent[*]}"
+stamp=$( (cat "${frags[@]}"; echo "${absent[*]}") | sha256sum | cut -c1-16)
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_BASEDIR=$src CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
@@ -36,7 +45,7 @@ if [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ] || [ ! -f "$out/.confi
 	# A requested option that Kconfig dropped or changed (unmet dependency,
 	# range) is an error; so is one asked off that is still on.
 	# Later fragments override earlier ones, as in merge_config.sh.
-	bad=$(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Z0-9_]*=[^ #]*\)$/\1/p' |
+	bad=$(cat "${frags[@]}" | grep -vE "^($(IFS='|'; echo "${absent[*]:-NONE}"))=" | sed -n 's/^\(CONFIG_[A-Z0-9_]*=[^ #]*\)$/\1/p' |
 	      awk -F= '{ v[$1] = $2 } END { for (k in v) print k "=" v[k] }' | sort |
 	      while IFS== read -r opt val; do
 		      if [ "$val" = n ]; then

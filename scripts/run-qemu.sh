@@ -24,7 +24,7 @@ qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -smp 4,sockets=2,c
       -object memory-backend-ram,id=m1,size=$((${MEM%G} - ${MEM%G} / 2))G
       -numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1
       -kernel "$kernel")
-append="console=ttyS0 panic=-1 loglevel=6 ${QEMU_APPEND:-} $*"
+append="console=ttyS0 panic=-1 loglevel=7 ${QEMU_APPEND:-} $*"
 
 # KVM works on some machines of this kind and hangs at "Booting from ROM" on
 # others: boot a two-line init under KVM once and remember the verdict.
