@@ -3,7 +3,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all check deps base-src tree reset series base compare export \
-	check-copies check-export checkpatch prefixes test-tooling mail clean distclean help
+	check-copies check-export checkpatch prefixes bench test-tooling mail clean distclean help
 
 ## make: apply the series to the base, build the patched kernel, boot it in
 ## QEMU, run the series' tests, print the summary.
@@ -49,6 +49,11 @@ checkpatch:
 
 prefixes:
 	@bash $(S)/build-prefixes.sh
+
+## make bench: THP page-table memory, fault, split and fork times, base and
+## patched kernels in the same QEMU setup, medians side by side.
+bench: deps
+	@bash $(S)/bench.sh
 
 test-tooling:
 	@python3 -m unittest discover -s $(S)/tests -t $(S)/tests -q

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench.sh: the same THP workload (scripts/guest/thp_bench.c) on the base and
+# the patched kernel, in the same QEMU setup; prints medians side by side
+# with ratios (patched / base) and keeps everything in results/bench/.
+# BENCH_N="256 1024" (THPs per run) and BENCH_REPS=7 can be overridden.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+need gcc cpio qemu-system-x86_64 python3
+BENCH_N=${BENCH_N:-256 1024}
+BENCH_REPS=${BENCH_REPS:-7}
+res=$RESULTS/bench
+mkdir -p "$res"
+
+for kind in base series; do
+	src=$(bash "$ROOT/scripts/tree.sh" "$kind")
+	bash "$ROOT/scripts/build-kernel.sh" "$src" "$BUILD/$kind"
+done
+
+# A small initramfs of its own: busybox, the guest init, the benchmark.
+root=$BUILD/bench/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,proc,sys,dev,tmp,tests}
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' ||
+	die "busybox is not the static build (run: make deps)"
+cp "$busybox" "$root/bin/busybox"
+install -m 755 "$ROOT/scripts/guest/init" "$root/init"
+gcc -O2 -Wall -Werror -static -o "$root/tests/thp_bench" "$ROOT/scripts/guest/thp_bench.c" ||
+	die "cannot build scripts/guest/thp_bench.c"
+for n in $BENCH_N; do
+	echo "thp_bench $(( 300 + n )) $n $BENCH_REPS"
+done > "$root/tests/bench.txt"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$BUILD/bench/initramfs.cpio"
+
+for kind in base series; do
+	log "bench: $kind kernel"
+	INITRD=$BUILD/bench/initramfs.cpio TIMEOUT=${TIMEOUT:-1800} \
+		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$res/$kind" testbed.list=bench.txt testbed.hugepages=0 ||
+		die "bench: the $kind kernel run did not finish (see $res/$kind/console.log)"
+done
+
+python3 - "$res" <<'PY' | tee "$res/table.txt"
+import re, statistics, sys
+res = sys.argv[1]
+runs, errors = {}, []
+for kind in ("base", "series"):
+    for line in open("%s/%s/user.log" % (res, kind), errors="replace"):
+        line = line.strip()
+        if line.startswith("BENCH-ERROR"):
+            errors.append("%s: %s" % (kind, line))
+        m = re.match(r"BENCH n=(\d+) rep=(\d+) (.*)", line)
+        if m:
+            kv = dict(x.split("=") for x in m.group(3).split())
+            for k, v in kv.items():
+                runs.setdefault((int(m.group(1)), k, kind), []).append(float(v))
+if errors:
+    print("\n".join(errors))
+    sys.exit("bench: errors in the guest runs")
+metrics = [("pt_pages", "PageTables pages, N THPs mapped"),
+           ("vmpte", "VmPTE pages, N THPs mapped"),
+           ("fault_us", "first-touch fault per THP (us)"),
+           ("fork_us", "fork() with N THPs (us)"),
+           ("split_us", "split by partial mprotect (us)"),
+           ("split_pt", "page-table pages after N splits")]
+ns = sorted({k[0] for k in runs})
+if not ns:
+    sys.exit("bench: no results")
+print("%-38s %10s %10s %8s  %s" % ("median of runs", "base", "patched", "ratio", "runs"))
+for n in ns:
+    for key, text in metrics:
+        b, p = runs.get((n, key, "base"), []), runs.get((n, key, "series"), [])
+        if not b or not p:
+            sys.exit("bench: missing %s for N=%d" % (key, n))
+        mb, mp = statistics.median(b), statistics.median(p)
+        ratio = "%.2f" % (mp / mb) if mb else "-"
+        print("%-38s %10.1f %10.1f %8s  %d/%d" % ("N=%d %s" % (n, text), mb, mp, ratio, len(b), len(p)))
+PY
