@@ -3,7 +3,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all check deps base-src tree reset series base compare export \
-	check-copies check-export checkpatch prefixes bench test-tooling mail clean distclean help
+	check-copies check-export checkpatch prefixes cross bench test-tooling mail clean distclean help
 
 ## make: apply the series to the base, build the patched kernel, boot it in
 ## QEMU, run the series' tests, print the summary.
@@ -49,6 +49,12 @@ checkpatch:
 
 prefixes:
 	@bash $(S)/build-prefixes.sh
+
+## make cross: compile what the series touches for arm64, powerpc64le and
+## s390x (arch defconfig + THP) with Debian's cross compilers.
+cross:
+	@bash $(S)/deps.sh cross
+	@bash $(S)/build-cross.sh
 
 ## make bench: THP page-table memory, fault, split and fork times, base and
 ## patched kernels in the same QEMU setup, medians side by side.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test bed needs (host side). Idempotent:
-# does nothing when every tool is already present.
+# deps.sh [cross]: install the Debian packages the test bed needs (host
+# side); with "cross", the cross compilers of `make cross` instead.
+# Idempotent: does nothing when every tool is already present.
 set -euo pipefail
 
 pkgs=(
@@ -12,15 +13,22 @@ pkgs=(
 # Tools probed by name; if any is missing, install the whole set.
 tools=(gcc make bc bison flex cpio xz ccache git python3 qemu-system-x86_64 busybox codespell file perl)
 
+if [ "${1:-}" = cross ]; then
+	pkgs=(gcc-aarch64-linux-gnu gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu)
+	tools=(aarch64-linux-gnu-gcc powerpc64le-linux-gnu-gcc s390x-linux-gnu-gcc)
+fi
+
 missing=()
 for t in "${tools[@]}"; do
 	command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
+[ "${1:-}" = cross ] || {
 [ -e /usr/include/libelf.h ] || missing+=(libelf-dev)
 [ -e /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
 [ -e /usr/include/sys/capability.h ] || missing+=(libcap-dev)
 [ -e /usr/include/numa.h ] || missing+=(libnuma-dev)
 [ -e /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || missing+=(busybox-static)
+}
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
