@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * System calls on part of a PMD-mapped THP when the PMD split they need
+ * fails: each one must fail visibly, or fall back, and leave the mapping
+ * and its data exactly as they were; the same call without a failure must
+ * then succeed.
+ *
+ * Failures are injected with the fail_pmd_split fault attribute
+ * (CONFIG_FAIL_PMD_SPLIT, Documentation/fault-injection/), limited to this
+ * thread with task-filter and /proc/thread-self/make-it-fail. Every test
+ * checks in /proc/vmstat that thp_split_pmd_failed went up by exactly the
+ * number of failures it expects, so a test cannot pass because the
+ * failure was never injected.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/userfaultfd.h>
+
+#include "../kselftest_harness.h"
+#include "../../../../mm/gup_test.h"
+#include "vm_util.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+#define FAIL_DIR "/sys/kernel/debug/fail_pmd_split"
+
+/*
+ * What munmap() of part of a THP returns when the PMD split fails: it
+ * fails with ENOMEM before anything is unmapped, as when the VMA split
+ * itself cannot allocate.
+ */
+#define MUNMAP_SPLIT_FAIL_ERRNO ENOMEM
+
+static const char * const knobs[] = {
+	"probability", "interval", "times", "space", "verbose", "task-filter",
+};
+
+#define NR_KNOBS ARRAY_SIZE(knobs)
+
+static int put_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t len = strlen(val), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, len);
+	close(fd);
+	return ret == len ? 0 : -1;
+}
+
+static int get_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t ret;
+
+	if (fd < 0)
+		return -1;
+	ret = read(fd, buf, size - 1);
+	close(fd);
+	if (ret < 0)
+		return -1;
+	buf[ret] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int set_knob(const char *knob, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), FAIL_DIR "/%s", knob);
+	return put_file(path, val);
+}
+
+static long read_vmstat(const char *name)
+{
+	size_t len = strlen(name);
+	char line[256];
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			val = atol(line + len + 1);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+struct split_counts {
+	long split;
+	long failed;
+};
+
+static void read_counts(struct split_counts *c)
+{
+	c->split = read_vmstat("thp_split_pmd");
+	c->failed = read_vmstat("thp_split_pmd_failed");
+}
+
+/* Make the next @times PMD splits of this thread fail. */
+static int inject(int times)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%d", times);
+	if (set_knob("times", val))
+		return -1;
+	return put_file("/proc/thread-self/make-it-fail", "1");
+}
+
+static void stop_injecting(void)
+{
+	put_file("/proc/thread-self/make-it-fail", "0");
+	set_knob("times", "0");
+}
+
+/* The lines of /proc/self/maps that overlap [start, end). */
+static void maps_of(char *start, char *end, char *buf, size_t size)
+{
+	unsigned long vm_start, vm_end;
+	char line[512];
+	size_t used = 0;
+	FILE *f;
+
+	buf[0] = '\0';
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx", &vm_start, &vm_end) != 2)
+			continue;
+		if (vm_end <= (unsigned long)start || vm_start >= (unsigned long)end)
+			continue;
+		used += snprintf(buf + used, size - used, "%s", line);
+		if (used >= size)
+			break;
+	}
+	fclose(f);
+}
+
+static uint64_t pattern(size_t i)
+{
+	return (i + 1) * 0x9e3779b97f4a7c15ULL;
+}
+
+static void fill(char *mem, size_t len)
+{
+	uint64_t *word = (uint64_t *)mem;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*word); i++)
+		word[i] = pattern(i);
+}
+
+/*
+ * Count the pages of [mem, mem + len) that do not hold the pattern that
+ * fill() wrote from @base on, or zeroes if @zero_ok.
+ */
+static size_t bad_pages(char *base, char *mem, size_t len, bool zero_ok)
+{
+	size_t psize = getpagesize(), i, j, bad = 0;
+	uint64_t *word = (uint64_t *)base;
+	size_t per_page = psize / sizeof(*word);
+	size_t first = (mem - base) / psize;
+
+	for (i = first; i < first + len / psize; i++) {
+		bool same = true, zero = true;
+
+		for (j = i * per_page; j < (i + 1) * per_page; j++) {
+			if (word[j] != pattern(j))
+				same = false;
+			if (word[j])
+				zero = false;
+		}
+		if (!same && !(zero_ok && zero))
+			bad++;
+	}
+	return bad;
+}
+
+FIXTURE(split_fail) {
+	size_t pmdsize;
+	size_t psize;
+	char *thp;		/* One PMD-mapped THP, a VMA of its own. */
+	char *other;		/* A page mapped elsewhere, or NULL. */
+	char saved[NR_KNOBS][64];
+	bool saved_ok;
+	char maps[1024];	/* The THP's maps lines before the test. */
+	struct split_counts before;
+};
+
+FIXTURE_SETUP(split_fail)
+{
+	char path[256];
+	size_t i;
+	char *raw;
+
+	self->thp = NULL;
+	self->other = NULL;
+	self->saved_ok = false;
+	if (geteuid())
+		SKIP(return, "needs root");
+	if (access(FAIL_DIR "/times", W_OK)) {
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+		if (access(FAIL_DIR "/times", W_OK))
+			SKIP(return, "no " FAIL_DIR ": kernel without CONFIG_FAIL_PMD_SPLIT?");
+	}
+	if (read_vmstat("thp_split_pmd_failed") < 0)
+		SKIP(return, "no thp_split_pmd_failed in /proc/vmstat");
+	self->pmdsize = read_pmd_pagesize();
+	if (!self->pmdsize)
+		SKIP(return, "no THP support");
+	self->psize = getpagesize();
+
+	for (i = 0; i < NR_KNOBS; i++) {
+		snprintf(path, sizeof(path), FAIL_DIR "/%s", knobs[i]);
+		ASSERT_EQ(get_file(path, self->saved[i], sizeof(self->saved[i])), 0);
+	}
+	self->saved_ok = true;
+	ASSERT_EQ(set_knob("times", "0"), 0);
+	ASSERT_EQ(set_knob("probability", "100"), 0);
+	ASSERT_EQ(set_knob("interval", "1"), 0);
+	ASSERT_EQ(set_knob("space", "0"), 0);
+	ASSERT_EQ(set_knob("verbose", "1"), 0);
+	ASSERT_EQ(set_knob("task-filter", "Y"), 0);
+
+	/* An aligned THP in a VMA of its own. */
+	raw = mmap(NULL, 2 * self->pmdsize, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(raw, MAP_FAILED);
+	self->thp = (char *)(((uintptr_t)raw + self->pmdsize - 1) &
+			     ~(self->pmdsize - 1));
+	if (self->thp > raw)
+		munmap(raw, self->thp - raw);
+	munmap(self->thp + self->pmdsize, raw + self->pmdsize - self->thp);
+	madvise(self->thp, self->pmdsize, MADV_HUGEPAGE);
+	fill(self->thp, self->pmdsize);
+	if (!check_huge_anon(self->thp, self->pmdsize, 1, self->pmdsize))
+		SKIP(return, "no THP: THPs disabled, or none could be allocated");
+
+	maps_of(self->thp, self->thp + self->pmdsize, self->maps, sizeof(self->maps));
+	read_counts(&self->before);
+}
+
+FIXTURE_TEARDOWN(split_fail)
+{
+	char path[256];
+	size_t i;
+
+	put_file("/proc/thread-self/make-it-fail", "0");
+	if (self->saved_ok) {
+		for (i = 0; i < NR_KNOBS; i++) {
+			snprintf(path, sizeof(path), FAIL_DIR "/%s", knobs[i]);
+			put_file(path, self->saved[i]);
+		}
+	}
+	if (self->thp)
+		munmap(self->thp, self->pmdsize);
+	if (self->other)
+		munmap(self->other, self->psize);
+}
+
+/* The THP is mapped, and holds its data, exactly as before the test. */
+#define EXPECT_THP_UNCHANGED() do {						\
+	char maps_now[1024];							\
+										\
+	maps_of(self->thp, self->thp + self->pmdsize, maps_now, sizeof(maps_now)); \
+	EXPECT_STREQ(maps_now, self->maps);					\
+	EXPECT_TRUE(check_huge_anon(self->thp, self->pmdsize, 1, self->pmdsize)); \
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize, false), 0);		\
+} while (0)
+
+/* thp_split_pmd and thp_split_pmd_failed moved by @split and @failed. */
+#define EXPECT_COUNTS(split_delta, failed_delta) do {				\
+	struct split_counts now;						\
+										\
+	read_counts(&now);							\
+	EXPECT_EQ(now.split - self->before.split, split_delta);		\
+	EXPECT_EQ(now.failed - self->before.failed, failed_delta);		\
+} while (0)
+
+/* Without a failure, nothing is counted as failed. */
+TEST_F(split_fail, mprotect_no_failure)
+{
+	char *page = self->thp + self->psize;
+
+	ASSERT_EQ(mprotect(page, self->psize, PROT_READ), 0);
+	EXPECT_COUNTS(1, 0);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize, false), 0);
+}
+
+TEST_F(split_fail, mprotect)
+{
+	char *page = self->thp + self->psize;
+	int ret, err;
+
+	ASSERT_EQ(inject(1), 0);
+	ret = mprotect(page, self->psize, PROT_READ);
+	err = errno;
+	stop_injecting();
+	EXPECT_EQ(ret, -1);
+	EXPECT_EQ(err, ENOMEM);
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+	/* Still writable: the protection did not change. */
+	page[0]++;
+	page[0]--;
+
+	EXPECT_EQ(mprotect(page, self->psize, PROT_READ), 0);
+	EXPECT_COUNTS(1, 1);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize, false), 0);
+}
+
+TEST_F(split_fail, munmap)
+{
+	char *page = self->thp + self->psize;
+	int ret, err;
+
+	ASSERT_EQ(inject(1), 0);
+	ret = munmap(page, self->psize);
+	err = errno;
+	stop_injecting();
+	if (MUNMAP_SPLIT_FAIL_ERRNO) {
+		EXPECT_EQ(ret, -1);
+		EXPECT_EQ(err, MUNMAP_SPLIT_FAIL_ERRNO);
+		EXPECT_COUNTS(0, 1);
+		EXPECT_THP_UNCHANGED();
+		EXPECT_EQ(munmap(page, self->psize), 0);
+	} else {
+		EXPECT_EQ(ret, 0);
+	}
+	EXPECT_COUNTS(1, MUNMAP_SPLIT_FAIL_ERRNO ? 1 : 0);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->psize, false), 0);
+	EXPECT_EQ(bad_pages(self->thp, page + self->psize,
+			    self->pmdsize - 2 * self->psize, false), 0);
+}
+
+TEST_F(split_fail, mremap_move_part)
+{
+	char *page = self->thp + 2 * self->psize;
+	char *dst, *ret;
+	int err;
+
+	dst = mmap(NULL, self->psize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(dst, MAP_FAILED);
+	self->other = dst;
+
+	ASSERT_EQ(inject(1), 0);
+	ret = mremap(page, self->psize, self->psize, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	err = errno;
+	stop_injecting();
+	EXPECT_EQ(ret, MAP_FAILED);
+	EXPECT_EQ(err, ENOMEM);
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+
+	ret = mremap(page, self->psize, self->psize, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ASSERT_EQ(ret, dst);
+	EXPECT_COUNTS(1, 1);
+	EXPECT_EQ(((uint64_t *)dst)[0], pattern(2 * self->psize / sizeof(uint64_t)));
+}
+
+TEST_F(split_fail, mremap_shrink)
+{
+	char *ret;
+	int err;
+
+	ASSERT_EQ(inject(1), 0);
+	ret = mremap(self->thp, self->pmdsize, self->pmdsize / 2, 0);
+	err = errno;
+	stop_injecting();
+	EXPECT_EQ(ret, MAP_FAILED);
+	EXPECT_EQ(err, ENOMEM);
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+
+	ASSERT_EQ(mremap(self->thp, self->pmdsize, self->pmdsize / 2, 0), self->thp);
+	EXPECT_COUNTS(1, 1);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize / 2, false), 0);
+}
+
+static void madvise_fails(struct __test_metadata *_metadata,
+			  struct _test_data_split_fail *self, int advice)
+{
+	char *page = self->thp + self->psize;
+	int ret, err;
+
+	ASSERT_EQ(inject(1), 0);
+	ret = madvise(page, self->psize, advice);
+	err = errno;
+	stop_injecting();
+	if (ret && err == EINVAL)
+		SKIP(return, "advice %d not supported", advice);
+	EXPECT_EQ(ret, -1);
+	EXPECT_EQ(err, ENOMEM);
+	EXPECT_COUNTS(0, 1);
+	/* Not a single page was zapped: everything reads as before. */
+	EXPECT_THP_UNCHANGED();
+
+	EXPECT_EQ(madvise(page, self->psize, advice), 0);
+	EXPECT_COUNTS(1, 1);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->psize, false), 0);
+	EXPECT_EQ(bad_pages(self->thp, page + self->psize,
+			    self->pmdsize - 2 * self->psize, false), 0);
+}
+
+TEST_F(split_fail, madv_dontneed)
+{
+	madvise_fails(_metadata, self, MADV_DONTNEED);
+	if (_metadata->exit_code != KSFT_SKIP)
+		EXPECT_EQ(*(uint64_t *)(self->thp + self->psize), 0);
+}
+
+TEST_F(split_fail, madv_dontneed_locked)
+{
+	madvise_fails(_metadata, self, MADV_DONTNEED_LOCKED);
+}
+
+TEST_F(split_fail, madv_guard_install)
+{
+	madvise_fails(_metadata, self, MADV_GUARD_INSTALL);
+}
+
+/*
+ * MADV_FREE is a hint: the kernel may free the pages or keep them. A
+ * failed split may only mean that they are kept.
+ */
+TEST_F(split_fail, madv_free)
+{
+	char *page = self->thp + self->psize;
+	int ret;
+
+	ASSERT_EQ(inject(1), 0);
+	ret = madvise(page, self->psize, MADV_FREE);
+	stop_injecting();
+	EXPECT_EQ(ret, 0);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize, true), 0);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->psize, false), 0);
+	EXPECT_EQ(bad_pages(self->thp, page + self->psize,
+			    self->pmdsize - 2 * self->psize, false), 0);
+}
+
+TEST_F(split_fail, mlock)
+{
+	char *page = self->thp + self->psize;
+	int ret, err;
+
+	ASSERT_EQ(inject(1), 0);
+	ret = mlock(page, self->psize);
+	err = errno;
+	stop_injecting();
+	EXPECT_EQ(ret, -1);
+	EXPECT_EQ(err, ENOMEM);
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+
+	EXPECT_EQ(mlock(page, self->psize), 0);
+	EXPECT_COUNTS(1, 1);
+	EXPECT_EQ(munlock(page, self->psize), 0);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize, false), 0);
+}
+
+/*
+ * fork() cannot share a THP that may be pinned for DMA: it splits the PMD
+ * and copies the pages one by one. If the split fails, fork() fails with
+ * ENOMEM, as for any allocation failure while copying the page tables.
+ */
+TEST_F(split_fail, fork_pinned)
+{
+	struct pin_longterm_test args = {
+		.addr = (uintptr_t)self->thp,
+		.size = self->pmdsize,
+		.flags = PIN_LONGTERM_TEST_FLAG_USE_WRITE,
+	};
+	int gup_fd, status, err;
+	pid_t pid;
+
+	gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
+	if (gup_fd < 0)
+		SKIP(return, "no /sys/kernel/debug/gup_test (CONFIG_GUP_TEST)");
+	if (ioctl(gup_fd, PIN_LONGTERM_TEST_START, &args)) {
+		close(gup_fd);
+		SKIP(return, "cannot pin the THP with gup_test");
+	}
+
+	ASSERT_EQ(inject(1), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(bad_pages(self->thp, self->thp, self->pmdsize, false) ? 1 : 0);
+	err = errno;
+	stop_injecting();
+	EXPECT_EQ(pid, -1);
+	EXPECT_EQ(err, ENOMEM);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+
+	/* Without a failure, the child gets its own copy of the data. */
+	pid = fork();
+	if (pid == 0)
+		_exit(bad_pages(self->thp, self->thp, self->pmdsize, false) ? 1 : 0);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_COUNTS(1, 1);
+
+	ioctl(gup_fd, PIN_LONGTERM_TEST_STOP);
+	close(gup_fd);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize, false), 0);
+}
+
+/*
+ * A write to a THP shared with a child splits the PMD and copies the one
+ * page written to. If the split fails, the fault returns VM_FAULT_OOM;
+ * the task is not an OOM victim, so the fault is retried, and the next
+ * split succeeds. The write happens, and the child keeps the old data.
+ */
+TEST_F(split_fail, cow_fault)
+{
+	char *page = self->thp + self->psize;
+	int pipefd[2], status;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(pipe(pipefd), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		close(pipefd[1]);
+		/* Wait until the parent has written, then check our copy. */
+		if (read(pipefd[0], &c, 1) != 1)
+			_exit(2);
+		_exit(bad_pages(self->thp, self->thp, self->pmdsize, false) ? 1 : 0);
+	}
+	close(pipefd[0]);
+	read_counts(&self->before);
+
+	ASSERT_EQ(inject(1), 0);
+	((uint64_t *)page)[0] = 42;
+	stop_injecting();
+
+	EXPECT_EQ(write(pipefd[1], &c, 1), 1);
+	close(pipefd[1]);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_COUNTS(1, 1);
+	EXPECT_EQ(((uint64_t *)page)[0], 42);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->psize, false), 0);
+	EXPECT_EQ(bad_pages(self->thp, page + self->psize,
+			    self->pmdsize - 2 * self->psize, false), 0);
+}
+
+/* Moving one page out of a THP needs a split; a failure moves nothing. */
+TEST_F(split_fail, uffd_move)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_MOVE };
+	struct uffdio_register reg = { 0 };
+	struct uffdio_move move = { 0 };
+	char *page = self->thp + self->psize;
+	int uffd, ret, err;
+	char *dst;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api) || !(api.features & UFFD_FEATURE_MOVE)) {
+		close(uffd);
+		SKIP(return, "no UFFDIO_MOVE");
+	}
+	dst = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(dst, MAP_FAILED);
+	self->other = dst;
+	reg.range.start = (uintptr_t)dst;
+	reg.range.len = self->psize;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+
+	move.dst = (uintptr_t)dst;
+	move.src = (uintptr_t)page;
+	move.len = self->psize;
+	ASSERT_EQ(inject(1), 0);
+	ret = ioctl(uffd, UFFDIO_MOVE, &move);
+	err = errno;
+	stop_injecting();
+	EXPECT_EQ(ret, -1);
+	EXPECT_EQ(err, ENOMEM);
+	EXPECT_EQ(move.move, -ENOMEM);
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+
+	move.move = 0;
+	EXPECT_EQ(ioctl(uffd, UFFDIO_MOVE, &move), 0);
+	EXPECT_EQ(move.move, self->psize);
+	EXPECT_COUNTS(1, 1);
+	EXPECT_EQ(((uint64_t *)dst)[0], pattern(self->psize / sizeof(uint64_t)));
+	close(uffd);
+}
+
+/* exit() never splits a PMD, so it cannot fail, with failures injected. */
+TEST_F(split_fail, exit)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char *mem;
+
+		/* Every split of this child would fail. */
+		if (inject(-1))
+			_exit(2);
+		mem = mmap(NULL, 4 * self->pmdsize, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED)
+			_exit(3);
+		madvise(mem, 4 * self->pmdsize, MADV_HUGEPAGE);
+		memset(mem, 1, 4 * self->pmdsize);
+		exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(WEXITSTATUS(status), 0);
+	set_knob("times", "0");
+	EXPECT_COUNTS(0, 0);
+	EXPECT_THP_UNCHANGED();
+}
+
+TEST_HARNESS_MAIN
