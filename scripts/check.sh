@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # check.sh: the base kernel and the patched kernel, same recipe, same QEMU
 # setup; per-suite results side by side. Exit non-zero on any failure of the
-# patched kernel or any test that passes on base and not on the series.
+# patched kernel that the base kernel did not have in the same run (a case
+# failing on both is listed, not counted against the series), on any kernel
+# problem of the patched kernel, and on a test that passes on base only.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -417,7 +417,7 @@ class Compare(unittest.TestCase):
         base = self.summary("pass.log", "b.json")
         rc, out, _ = run_cli("--compare", base, self.summary("pass.log", "p.json"))
         self.assertEqual(rc, 0)
-        self.assertIn("patched: 0 known failures, 0 regressions", out)
+        self.assertIn("patched: 0 known failures, 0 also failing on base, 0 regressions", out)
         self.assertEqual(out.splitlines()[2].split(),
                          ["kunit:split_huge_pmd", "2", "0", "0", "2", "0", "0"])
         self.assertEqual(out.splitlines()[-1], "check: 10 passed, 0 failed, 2 skipped")
@@ -433,21 +433,39 @@ class Compare(unittest.TestCase):
         self.assertEqual(ktap.compare(base, patched, out=out), 1)
         self.assertIn("REGRESSION: kselftest:hmm-tests: hmm.hmm_device_private.anon_read "
                       "passed on base, not on patched", out.getvalue())
-        # Base fails the same way: still a failure of the patched kernel.
-        self.assertEqual(ktap.compare(ktap.parse(load("failures.log")).as_dict(),
-                                      ktap.parse(load("failures.log")).as_dict(),
-                                      out=io.StringIO()), 10)
+        # Base fails the same cases: shown, not regressions; but a kernel
+        # problem (oops, WARNING) of the patched kernel always is one.
+        out = io.StringIO()
+        fails = ktap.parse(load("failures.log")).as_dict()
+        n_kernel = len(fails["suites"].get("kernel", {}).get("failed_cases", []))
+        self.assertEqual(ktap.compare(fails, json.loads(json.dumps(fails)), out=out), n_kernel)
+        self.assertIn("fails on base too: ", out.getvalue())
+        self.assertIn("of the failures also on base)", out.getvalue().splitlines()[-1])
+        # Base passes what patched fails: a regression.
+        self.assertGreater(ktap.compare(ktap.parse(load("pass.log")).as_dict(), fails,
+                                        out=io.StringIO()), n_kernel)
 
     def test_known_failures(self):
         base = self.summary("timeout.log", "b.json")
         patched = self.summary("timeout.log", "p.json")
+        # On base, everything but the known failure passed.
+        with open(base) as f:
+            b = json.load(f)
+        for name, suite in b["suites"].items():
+            if name != "kselftest:hang":
+                suite["passed_cases"] += suite["failed_cases"]
+                suite["pass"], suite["fail"] = suite["pass"] + suite["fail"], 0
+                suite["failed_cases"] = []
+        with open(base, "w") as f:
+            json.dump(b, f)
         known = os.path.join(self.tmp.name, "known.txt")
         with open(known, "w") as f:
             f.write("# SUITE CASE  # why\nkselftest:hang timeout  # hangs on purpose\n")
         rc, out, _ = run_cli("--compare", base, patched, "--known", known)
         self.assertEqual(rc, 1)             # mremap_dontunmap still fails
         self.assertIn("known failure: kselftest:hang timeout", out.splitlines())
-        self.assertIn("patched: 1 known failures, 4 regressions", out.splitlines())
+        self.assertIn("patched: 1 known failures, 0 also failing on base, 4 regressions",
+                      out.splitlines())
         self.assertEqual(out.splitlines()[-1], "check: 3 passed, 4 failed, 0 skipped")
 
     def test_suite_gone_and_kernel_problem(self):
