@@ -4,6 +4,8 @@
 # patched kernel that the base kernel did not have in the same run (a case
 # failing on both is listed, not counted against the series), on any kernel
 # problem of the patched kernel, and on a test that passes on base only.
+# A suite known to be flaky (scripts/guest/known-failures.txt) that fails
+# anew is run once more, alone; the report shows both runs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,9 +25,31 @@ if ! bash "$ROOT/scripts/test-kernel.sh" base; then
 	fi
 fi
 log "check: patched kernel"
-bash "$ROOT/scripts/test-kernel.sh" series || rc=1
+# As for base: the comparison judges the tests; a broken run fails here.
+if ! bash "$ROOT/scripts/test-kernel.sh" series; then
+	python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))["suites"]; sys.exit(1 if "run" in s or "kernel" in s else 0)' \
+		"$RESULTS/series/summary.json" 2>/dev/null || rc=1
+fi
 bash "$ROOT/scripts/tests/test-errors.sh" --kernel "$BUILD/base" || rc=1
-python3 "$ROOT/scripts/ktap.py" --compare "$RESULTS/base/summary.json" "$RESULTS/series/summary.json" \
-	--known "$ROOT/scripts/guest/known-failures.txt" || rc=1
+known=$ROOT/scripts/guest/known-failures.txt
+compare=(python3 "$ROOT/scripts/ktap.py" --compare "$RESULTS/base/summary.json"
+	 "$RESULTS/series/summary.json" --known "$known")
+# A suite listed in known-failures.txt (flaky under TCG) that fails in
+# other ways than listed gets one more run of its own in a new guest; its
+# second result counts, and the report lists both.
+reruns=()
+if ! "${compare[@]}" --rerun-list "$RESULTS/series/rerun.txt" >/dev/null; then
+	while read -r name; do
+		[ -n "$name" ] || continue
+		log "check: $name failed on the patched kernel and is known flaky: running it again"
+		r=$RESULTS/series/rerun-$name
+		rm -rf "$r"
+		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/series" "$r" "testbed.only=$name" || true
+		cat "$r/console.log" "$r/user.log" 2>/dev/null | tr -d '\r' > "$r/run.log" || true
+		python3 "$ROOT/scripts/ktap.py" "$r/run.log" --label "$name (rerun)" --json "$r/summary.json" || true
+		[ -f "$r/summary.json" ] && reruns+=(--rerun "$r/summary.json")
+	done < "$RESULTS/series/rerun.txt"
+fi
+"${compare[@]}" "${reruns[@]}" || rc=1
 log "check: done in $(( $(date +%s) - start ))s"
 exit $rc

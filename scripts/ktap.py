@@ -25,8 +25,10 @@ stripped; lines that are not TAP/KTAP (kernel messages, chatter) are ignored.
   in a block is a kernel message, not the binary's. RC: 0 pass, 4 skip
   (KSFT_SKIP), 124 killed by the guest's time limit, else a failure. Cases of
   the plan that did not report fail ("case K: missing"; skips if RC is 4).
-  Also one failure each: "Bail out! ...", no END ("truncated"), RC 124
-  ("timeout"), other RC != 0 without a failing case ("exit code RC"). With
+  Also one failure each, listed before the missing cases: "Bail out! ...",
+  no END ("truncated"), RC 124 ("timeout"), RC 137 (SIGKILL before the time
+  limit, e.g. the OOM killer), other RC != 0 without a "Bail out!" and with
+  cases missing or without a failing case ("exit code RC"). With
   no result at all, RC 0 is one pass and RC 4 one skip ("exit code RC").
 * Directives: SKIP, TODO and XFAIL are skips (TODO/XFAIL noted "[TODO]",
   "[XFAIL]" after the name), XPASS a pass; other "# text" keeps ok/not ok.
@@ -241,17 +243,25 @@ def finish_block(res, name, lines, rc):
             m = RESULT.match(line)
             if m:
                 results.append(verdict(m))
-    results += [("skip" if rc == 4 else "fail", "case %d: missing (plan 1..%d)" % (i, plan))
-                for i in range(len(results) + 1, (plan or 0) + 1)]
+    # Why the binary stopped comes first, so that it is shown before the
+    # list of cases it never reached.
+    why = []
     if bail:
-        results.append(("fail", bail))
+        why.append(("fail", bail))
     if rc is None:
-        results.append(("fail", "truncated"))
+        why.append(("fail", "truncated"))
     elif rc == 124:
-        results.append(("fail", "timeout"))
-    elif rc not in (0, 4) and all(k != "fail" for k, _ in results):
-        results.append(("fail", "exit code %d" % rc))
-    elif rc in (0, 4) and not results:      # no result: the exit code's
+        why.append(("fail", "timeout"))
+    elif rc == 137:
+        why.append(("fail", "killed by SIGKILL before its time limit (OOM?)"))
+    elif rc not in (0, 4) and not bail and (plan and len(results) < plan or
+                               all(k != "fail" for k, _ in results)):
+        why.append(("fail", "exit code %d" % rc))
+    missing = [("skip" if rc == 4 else "fail", "case %d: missing (plan 1..%d)" % (i, plan))
+               for i in range(len(results) + 1, (plan or 0) + 1)]
+    failed = [r for r in results if r[0] == "fail"]
+    results = [r for r in results if r[0] != "fail"] + failed + why + missing
+    if rc in (0, 4) and not results:        # no result: the exit code's
         d = DIRECTIVE.match(reason or "")    # "1..0 # SKIP why"
         why = (d.group(2) if d else reason) or ""
         case = "exit code %d" % rc + (why and ": " + why)
@@ -325,13 +335,58 @@ def load_json(path):
         return json.load(f)
 
 
-def compare(base, patched, known=frozenset(), out=None):
+def apply_reruns(patched, reruns):
+    """PATCHED with the suites of each rerun (a --json output of a second
+    guest run of some suites) in place of the first run's. Kernel problems
+    and a broken rerun are added, never replaced. Returns (patched, notes)."""
+    if not reruns:
+        return patched, []
+    suites = {n: dict(s) for n, s in patched["suites"].items()}
+    notes = []
+    for r in reruns:
+        for n, s in r["suites"].items():
+            if n in ("kernel", "run"):
+                old = suites.setdefault(n, {"pass": 0, "fail": 0, "skip": 0, "failed_cases": []})
+                old["failed_cases"] = old.get("failed_cases", []) + s.get("failed_cases", [])
+                old["fail"] += s["fail"]
+                continue
+            first = suites.get(n, {"pass": 0, "fail": 0, "skip": 0, "failed_cases": []})
+            if not first["fail"]:
+                # Not what was rerun (KUnit runs at every boot): keep the
+                # first result, but a failure now is a failure.
+                if s["fail"]:
+                    first = dict(first)
+                    first["failed_cases"] = (first.get("failed_cases", []) +
+                                             ["(rerun) " + c for c in s.get("failed_cases", [])])
+                    first["fail"] += s["fail"]
+                    suites[n] = first
+                continue
+            notes.append("%s: first run %d failed (%s); rerun %d passed, %d failed, %d skipped"
+                         % (n, first["fail"], "; ".join(first.get("failed_cases", [])[:2]),
+                            s["pass"], s["fail"], s["skip"]))
+            suites[n] = s
+    totals = {k: sum(s[k] for s in suites.values()) for k in ("pass", "fail", "skip")}
+    return dict(patched, suites=suites, totals=totals), notes
+
+
+def flaky_suites(known):
+    """Suites with an entry in the known-failures list: the ones check.sh
+    runs a second time when their first run fails."""
+    return {suite for suite, _ in known}
+
+
+def compare(base, patched, known=frozenset(), out=None, reruns=(), rerun_list=None):
     """Side-by-side counts of two --json outputs (dicts or file paths).
     Returns the number of regressions: failures of the patched side that are
     neither in KNOWN ((suite, case) pairs) nor failures of base in the same
-    run, and cases passing on base but not patched."""
+    run, and cases passing on base but not patched. RERUNS: --json outputs
+    of second runs of some suites of the patched kernel, which replace their
+    first results (and are listed). RERUN_LIST: a file to write the binaries
+    of the regressed suites that have a known failure (flaky: worth a rerun)."""
     out = out or sys.stdout
     base, patched = (d if isinstance(d, dict) else load_json(d) for d in (base, patched))
+    patched, reruns = apply_reruns(patched, [d if isinstance(d, dict) else load_json(d)
+                                             for d in reruns])
     names = list(base["suites"]) + [n for n in patched["suites"] if n not in base["suites"]]
     w = max([len(n) for n in names] + [10])
     empty = {"pass": 0, "fail": 0, "skip": 0}
@@ -360,10 +415,25 @@ def compare(base, patched, known=frozenset(), out=None):
             "  <<" if len(regressions) > bad else ""), file=out)
     for k in known_fail:
         print("known failure: %s" % k, file=out)
-    for k in base_fail:
-        print("fails on base too: %s" % k, file=out)
+    shown = {}
+    for k in base_fail:                 # a few per suite: often a bail-out's tail
+        n = k.split(" ", 1)[0]
+        shown[n] = shown.get(n, 0) + 1
+        if shown[n] <= 3:
+            print("fails on base too: %s" % k, file=out)
+    for n, c in shown.items():
+        if c > 3:
+            print("fails on base too: %s: ... and %d more" % (n, c - 3), file=out)
+    for r in reruns:
+        print("rerun: %s" % r, file=out)
     for r in regressions:
         print("REGRESSION: %s" % r, file=out)
+    if rerun_list:
+        flaky = flaky_suites(known)
+        names = sorted({r.split(":", 2)[1] for r in regressions
+                        if r.startswith("kselftest:") and r.split(": ")[0] in flaky})
+        with open(rerun_list, "w", encoding="utf-8") as f:
+            f.writelines(n.split("@")[0] + "\n" for n in names)
     t = patched["totals"]
     print("patched: %d known failures, %d also failing on base, %d regressions"
           % (len(known_fail), len(base_fail), len(regressions)), file=out)
@@ -381,12 +451,18 @@ def main(argv=None):
     ap.add_argument("--label", metavar="NAME")
     ap.add_argument("--compare", nargs=2, metavar=("BASE.json", "PATCHED.json"))
     ap.add_argument("--known", metavar="FILE", help="known failures (with --compare)")
+    ap.add_argument("--rerun", metavar="RERUN.json", action="append", default=[],
+                    help="second run of some suites of the patched kernel (with --compare)")
+    ap.add_argument("--rerun-list", metavar="OUT",
+                    help="write the binaries worth a rerun: regressed suites with a known "
+                         "failure (with --compare)")
     a = ap.parse_args(argv)
     if not a.compare and not a.logs:
         ap.error("no LOG given")
     try:
         if a.compare:
-            return 1 if compare(a.compare[0], a.compare[1], load_known(a.known)) else 0
+            return 1 if compare(a.compare[0], a.compare[1], load_known(a.known),
+                                reruns=a.rerun, rerun_list=a.rerun_list) else 0
         text = ""
         for p in a.logs:
             with open(p, encoding="utf-8", errors="replace") as f:

@@ -106,8 +106,8 @@ class Samples(unittest.TestCase):
         self.assertEqual(s["kselftest:mlock2-tests"].passed, ["ok", "mlock2(0)"])
         # "not ok 2 ok" is a failure; the 2 cases never run and the bail-out too.
         self.assertEqual(s["kselftest:madv_populate"].failed, [
-            "ok", "case 3: missing (plan 1..4)", "case 4: missing (plan 1..4)",
-            "Bail out! MADV_POPULATE_READ failed: Cannot allocate memory (12)"])
+            "ok", "Bail out! MADV_POPULATE_READ failed: Cannot allocate memory (12)",
+            "case 3: missing (plan 1..4)", "case 4: missing (plan 1..4)"])
         self.assertEqual(s["kselftest:hugetlb-madvise"].skipped,
                          ["hugetlb MADV_REMOVE on shared mapping [TODO]"])
         self.assertEqual(s["kselftest:split_huge_page_test"].failed, ["exit code 127"])
@@ -130,7 +130,7 @@ class Samples(unittest.TestCase):
     def test_truncated(self):
         s = ktap.parse(load("truncated_kselftest.log")).suites
         self.assertEqual(s["kselftest:hmm-tests"].failed,
-                         ["case 3: missing (plan 1..3)", "truncated"])
+                         ["truncated", "case 3: missing (plan 1..3)"])
         self.assertEqual(s["run"].failed, ["log truncated (no ===RUN-END===)"])
         res = ktap.parse(load("truncated_kunit.log"))
         f = res.suites["kunit:folio_split"]
@@ -239,7 +239,9 @@ ok 2 suite_b
 
     def test_timeout(self):
         s = ktap.parse(load("timeout.log")).suites
-        self.assertEqual(s["kselftest:mremap_dontunmap"].failed[-1], "timeout")
+        self.assertEqual(s["kselftest:mremap_dontunmap"].failed, [
+            "timeout", "case 3: missing (plan 1..5)", "case 4: missing (plan 1..5)",
+            "case 5: missing (plan 1..5)"])
         self.assertEqual(s["kselftest:hang"].failed, ["timeout"])
         # scripts/tests/test-errors.sh greps this line.
         self.assertIn("    not ok: timeout", run_cli(data("timeout.log"))[1].splitlines())
@@ -341,6 +343,12 @@ class Rules(unittest.TestCase):
         self.assertEqual(one("1..1\nnot ok 1 a\n", 1), ([], ["a"], []))
         self.assertEqual(one("1..1\nok 1 a\n", 124), (["a"], ["timeout"], []))
         self.assertEqual(one("1..2\nok 1 a\n", 0), (["a"], ["case 2: missing (plan 1..2)"], []))
+        # Killed before its time limit (the OOM killer): said, then what it missed.
+        self.assertEqual(one("1..2\nok 1 a\n", 137), (["a"], [
+            "killed by SIGKILL before its time limit (OOM?)", "case 2: missing (plan 1..2)"], []))
+        # Exited early without a Bail out!: the exit code, then what it missed.
+        self.assertEqual(one("1..2\nok 1 a\n", 1), (["a"], [
+            "exit code 1", "case 2: missing (plan 1..2)"], []))
         self.assertEqual(one("1..0 # SKIP no swap\n", 0), ([], [], ["exit code 0: no swap"]))
         # The first plan counts; indented (nested) results are not the binary's own.
         self.assertEqual(one("1..1\nok 1 a\n1..3\n", 0), (["a"], [], []))
@@ -467,6 +475,37 @@ class Compare(unittest.TestCase):
         self.assertIn("patched: 1 known failures, 0 also failing on base, 4 regressions",
                       out.splitlines())
         self.assertEqual(out.splitlines()[-1], "check: 3 passed, 4 failed, 0 skipped")
+
+    def test_rerun_of_flaky_suite(self):
+        # Base: mremap_dontunmap passes (cases a and b), hang hangs too.
+        rerun = ktap.parse("===KSELFTEST-BEGIN mremap_dontunmap===\n1..2\nok 1 a\nok 2 b\n"
+                           "===KSELFTEST-END mremap_dontunmap rc=0===\n===RUN-END===\n").as_dict()
+        base = ktap.parse(load("timeout.log")).as_dict()
+        base["suites"]["kselftest:mremap_dontunmap"] = rerun["suites"]["kselftest:mremap_dontunmap"]
+        base["suites"]["kselftest:hang"]["failed_cases"] = []
+        base["suites"]["kselftest:hang"]["fail"] = 0
+        patched = ktap.parse(load("timeout.log")).as_dict()
+        known = {("kselftest:mremap_dontunmap", "some_other_case")}
+        listing = os.path.join(self.tmp.name, "rerun.txt")
+        self.assertGreater(ktap.compare(base, patched, known, out=io.StringIO(),
+                                        rerun_list=listing), 0)
+        with open(listing) as f:             # hang has no known entry: no rerun
+            self.assertEqual(f.read(), "mremap_dontunmap\n")
+        # Passing on rerun: the second result counts; both are shown.
+        patched["suites"]["kselftest:hang"] = base["suites"]["kselftest:hang"]
+        out = io.StringIO()
+        self.assertEqual(ktap.compare(base, patched, known, out=out, reruns=[rerun]), 0)
+        self.assertIn("rerun: kselftest:mremap_dontunmap: first run 4 failed (timeout; case 3: "
+                      "missing (plan 1..5)); rerun 2 passed, 0 failed, 0 skipped",
+                      out.getvalue().splitlines())
+        # Failing again, or a kernel problem during the rerun: regressions.
+        again = ktap.parse("===KSELFTEST-BEGIN mremap_dontunmap===\n1..2\nok 1 a\nnot ok 2 b\n"
+                           "===KSELFTEST-END mremap_dontunmap rc=1===\n===RUN-END===\n").as_dict()
+        self.assertEqual(ktap.compare(base, patched, known, out=io.StringIO(), reruns=[again]), 1)
+        oops = ktap.parse("[    1.0] BUG: unable to handle page fault\n" + load("pass.log")).as_dict()
+        oops["suites"] = {n: s for n, s in oops["suites"].items() if n == "kernel"}
+        self.assertEqual(ktap.compare(base, patched, known, out=io.StringIO(),
+                                      reruns=[rerun, oops]), 1)
 
     def test_suite_gone_and_kernel_problem(self):
         base = self.summary("pass.log", "b.json")
