@@ -10,7 +10,9 @@
  * fail-nth: setting current->fail_nth to 1 makes the next fault injection
  * point that the task reaches fail, whatever its fault attribute says (see
  * should_fail_ex()). The split paths tested here reach no other fault
- * injection point before the one in split_huge_pmd_locked().
+ * injection point before the one in split_huge_pmd_locked(): the PTE
+ * table they allocate first is an order-0 allocation that may sleep,
+ * which fail_page_alloc leaves alone unless told otherwise.
  *
  * The device migration cases drive migrate_vma_setup(), migrate_vma_pages()
  * and migrate_vma_finalize() like a device driver does, with order-0
@@ -57,6 +59,9 @@ struct split_events {
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(folio_put_action, folio_put, struct folio *);
+
+/* What a PTE table adds to mm_pgtables_bytes(). */
+#define PTE_TABLE_BYTES	(PTRS_PER_PTE * sizeof(pte_t))
 
 #ifdef CONFIG_FAIL_PMD_SPLIT
 /* Make the next fault injection point that this task reaches fail. */
@@ -376,7 +381,24 @@ static void expect_pte_mapped(struct kunit *test, struct test_range *range,
 			    first_bad, bad ? bad - 1 : 0);
 }
 
-/* A split maps the same pages with PTEs, and the data stays. */
+/* Does a huge PMD in the test range carry a deposited page table? */
+static bool range_deposits(struct test_range *range)
+{
+	struct vm_area_struct *vma;
+	bool deposit;
+
+	mmap_read_lock(range->mm);
+	vma = vma_lookup(range->mm, range->addr);
+	deposit = vma && thp_needs_deposit(vma);
+	mmap_read_unlock(range->mm);
+	return deposit;
+}
+
+/*
+ * A split maps the same pages with PTEs, and the data stays. The page
+ * table it fills counts as a page table of the mm from then on: it was
+ * already counted if it was deposited, it is added if it was allocated.
+ */
 static void split_maps_pages_with_ptes(struct kunit *test)
 {
 	struct split_events events;
@@ -391,6 +413,8 @@ static void split_maps_pages_with_ptes(struct kunit *test)
 
 	err = split_range_pmd(&range, false, false, &injected);
 	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, mm_pgtables_bytes(range.mm) - before.pgtables_bytes,
+			range_deposits(&range) ? 0 : PTE_TABLE_BYTES);
 
 	expect_pte_mapped(test, &range, false);
 	KUNIT_EXPECT_EQ(test, folio_entire_mapcount(range.folio), 0);
@@ -399,6 +423,26 @@ static void split_maps_pages_with_ptes(struct kunit *test)
 			before.refcount + HPAGE_PMD_NR - 1);
 	expect_data(test, &range, false);
 	expect_split_events(test, &events, 1, 0);
+}
+
+/*
+ * A THP mapped by a PMD holds a page table only where the architecture
+ * needs a deposit: zapping it whole frees that table, and none elsewhere.
+ */
+static void thp_holds_table_only_if_deposited(struct kunit *test)
+{
+	unsigned long before, after;
+	struct test_range range;
+	int err;
+
+	map_thp(test, &range);
+	before = mm_pgtables_bytes(range.mm);
+	err = do_madvise(range.mm, range.addr, HPAGE_PMD_SIZE, MADV_DONTNEED);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	after = mm_pgtables_bytes(range.mm);
+
+	KUNIT_EXPECT_EQ(test, before - after,
+			range_deposits(&range) ? PTE_TABLE_BYTES : 0);
 }
 
 /* A failed split changes nothing. */
@@ -855,6 +899,7 @@ static void migration_after_failed_split(struct kunit *test)
 
 static struct kunit_case split_huge_pmd_test_cases[] = {
 	KUNIT_CASE(split_maps_pages_with_ptes),
+	KUNIT_CASE(thp_holds_table_only_if_deposited),
 	KUNIT_CASE(failed_split_changes_nothing),
 	KUNIT_CASE(split_after_failure),
 	KUNIT_CASE(split_huge_zero_pmd),
