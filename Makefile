@@ -3,7 +3,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all check deps base-src tree reset series base compare export \
-	check-copies check-export checkpatch prefixes cross bench test-tooling mail clean distclean help
+	check-copies check-export checkpatch prefixes cross bench reclaim test-tooling mail clean distclean help
 
 ## make: apply the series to the base, build the patched kernel, boot it in
 ## QEMU, run the series' tests, print the summary.
@@ -60,6 +60,11 @@ cross:
 ## patched kernels in the same QEMU setup, medians side by side.
 bench: deps
 	@bash $(S)/bench.sh
+
+## make reclaim: swap out THPs mapped by 1 + 128 processes in a 1 GiB guest,
+## base and patched kernels: OOM kills, pages swapped, failed splits, times.
+reclaim: deps
+	@bash $(S)/reclaim.sh
 
 test-tooling:
 	@python3 -m unittest discover -s $(S)/tests -t $(S)/tests -q

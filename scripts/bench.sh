@@ -12,33 +12,13 @@ BENCH_REPS=${BENCH_REPS:-7}
 res=$RESULTS/bench
 mkdir -p "$res"
 
-for kind in base series; do
-	src=$(bash "$ROOT/scripts/tree.sh" "$kind")
-	bash "$ROOT/scripts/build-kernel.sh" "$src" "$BUILD/$kind"
-done
-
-# A small initramfs of its own: busybox, the guest init, the benchmark.
-root=$BUILD/bench/initramfs
-rm -rf "$root"
-mkdir -p "$root"/{bin,proc,sys,dev,tmp,tests}
-busybox=$(command -v busybox || true)
-[ -n "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' ||
-	die "busybox is not the static build (run: make deps)"
-cp "$busybox" "$root/bin/busybox"
-install -m 755 "$ROOT/scripts/guest/init" "$root/init"
-gcc -O2 -Wall -Werror -static -o "$root/tests/thp_bench" "$ROOT/scripts/guest/thp_bench.c" ||
-	die "cannot build scripts/guest/thp_bench.c"
+ab_build_kernels
+lines=()
 for n in $BENCH_N; do
-	echo "thp_bench $(( 300 + n )) $n $BENCH_REPS"
-done > "$root/tests/bench.txt"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$BUILD/bench/initramfs.cpio"
-
-for kind in base series; do
-	log "bench: $kind kernel"
-	INITRD=$BUILD/bench/initramfs.cpio TIMEOUT=${TIMEOUT:-1800} \
-		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$res/$kind" testbed.list=bench.txt testbed.hugepages=0 ||
-		die "bench: the $kind kernel run did not finish (see $res/$kind/console.log)"
+	lines+=("thp_bench $(( 300 + n )) $n $BENCH_REPS")
 done
+ab_initramfs thp_bench "${lines[@]}"
+ab_run thp_bench "$res"
 
 python3 - "$res" <<'PY' | tee "$res/table.txt"
 import re, statistics, sys

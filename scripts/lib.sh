@@ -34,3 +34,44 @@ base_rev() {
 		echo "$BASE_TAG"
 	fi
 }
+
+# A/B runs in the guest (make bench, make reclaim): build the base and the
+# patched kernel, then a small initramfs of busybox, the guest init and one
+# static program from scripts/guest/: ab_initramfs NAME LIST_LINES...
+# writes $BUILD/NAME/initramfs.cpio, whose tests/NAME.txt holds the lines.
+ab_build_kernels() {
+	local kind src
+	for kind in base series; do
+		src=$(bash "$ROOT/scripts/tree.sh" "$kind")
+		bash "$ROOT/scripts/build-kernel.sh" "$src" "$BUILD/$kind"
+	done
+}
+
+ab_initramfs() {
+	local name=$1 root=$BUILD/$1/initramfs busybox
+	shift
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,proc,sys,dev,tmp,tests}
+	busybox=$(command -v busybox || true)
+	[ -n "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' ||
+		die "busybox is not the static build (run: make deps)"
+	cp "$busybox" "$root/bin/busybox"
+	install -m 755 "$ROOT/scripts/guest/init" "$root/init"
+	gcc -O2 -Wall -Werror -static -o "$root/tests/$name" "$ROOT/scripts/guest/$name.c" ||
+		die "cannot build scripts/guest/$name.c"
+	printf '%s\n' "$@" > "$root/tests/$name.txt"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$BUILD/$name/initramfs.cpio"
+}
+
+# ab_run NAME RESDIR: boot both kernels on NAME's initramfs (QEMU settings
+# such as MEM come from the environment); results in RESDIR/{base,series}.
+ab_run() {
+	local name=$1 res=$2 kind
+	for kind in base series; do
+		log "$name: $kind kernel"
+		INITRD=$BUILD/$name/initramfs.cpio TIMEOUT=${TIMEOUT:-1800} \
+			bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$res/$kind" \
+			testbed.list="$name.txt" testbed.hugepages=0 ||
+			die "$name: the $kind kernel run did not finish (see $res/$kind/console.log)"
+	done
+}

@@ -18,10 +18,15 @@ initrd=${INITRD:-$kout/initramfs.cpio}
 mkdir -p "$res"
 TIMEOUT=${TIMEOUT:-2400}
 MEM=${MEM:-4G}
+case $MEM in
+	*G) mem_mb=$(( ${MEM%G} * 1024 ));;
+	*M) mem_mb=${MEM%M};;
+	*) die "MEM=$MEM: give it as NG or NM";;
+esac
 
-qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -smp 4,sockets=2,cores=2,threads=1 -m "$MEM"
-      -object memory-backend-ram,id=m0,size=$((${MEM%G} / 2))G
-      -object memory-backend-ram,id=m1,size=$((${MEM%G} - ${MEM%G} / 2))G
+qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot -smp 4,sockets=2,cores=2,threads=1 -m "${mem_mb}M"
+      -object memory-backend-ram,id=m0,size=$(( mem_mb / 2 ))M
+      -object memory-backend-ram,id=m1,size=$(( mem_mb - mem_mb / 2 ))M
       -numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1
       -kernel "$kernel")
 append="console=ttyS0 panic=-1 loglevel=7 ${QEMU_APPEND:-} $*"

@@ -3,14 +3,16 @@
  * System calls on part of a PMD-mapped THP when the PMD split they need
  * fails: each one must fail visibly, or fall back, and leave the mapping
  * and its data exactly as they were; the same call without a failure must
- * then succeed.
+ * then succeed. Unmapping (munmap(), shrinking mremap(), exit) must not
+ * fail at all.
  *
  * Failures are injected with the fail_pmd_split fault attribute
  * (CONFIG_FAIL_PMD_SPLIT, Documentation/fault-injection/), limited to this
  * thread with task-filter and /proc/thread-self/make-it-fail. Every test
  * checks in /proc/vmstat that thp_split_pmd_failed went up by exactly the
  * number of failures it expects, so a test cannot pass because the
- * failure was never injected.
+ * failure was never injected. The *_table_alloc_fails tests fail the
+ * allocation of the split's PTE table instead, with fail_page_alloc.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,18 +40,21 @@
 
 #define FAIL_DIR "/sys/kernel/debug/fail_pmd_split"
 
-/*
- * What munmap() of part of a THP returns when the PMD split fails: it
- * fails with ENOMEM before anything is unmapped, as when the VMA split
- * itself cannot allocate.
- */
-#define MUNMAP_SPLIT_FAIL_ERRNO ENOMEM
+/* The page allocator's fault injection, to fail the PTE table of a split. */
+#define PAGE_ALLOC_DIR "/sys/kernel/debug/fail_page_alloc"
 
 static const char * const knobs[] = {
 	"probability", "interval", "times", "space", "verbose", "task-filter",
 };
 
 #define NR_KNOBS ARRAY_SIZE(knobs)
+
+static const char * const page_alloc_knobs[] = {
+	"probability", "interval", "times", "space", "verbose", "task-filter",
+	"ignore-gfp-wait", "ignore-gfp-highmem", "min-order",
+};
+
+#define NR_PAGE_ALLOC_KNOBS ARRAY_SIZE(page_alloc_knobs)
 
 static int put_file(const char *path, const char *val)
 {
@@ -206,6 +211,8 @@ FIXTURE(split_fail) {
 	char *other;		/* A page mapped elsewhere, or NULL. */
 	char saved[NR_KNOBS][64];
 	bool saved_ok;
+	char page_alloc_saved[NR_PAGE_ALLOC_KNOBS][64];
+	bool page_alloc_saved_ok;
 	char maps[1024];	/* The THP's maps lines before the test. */
 	struct split_counts before;
 };
@@ -219,6 +226,7 @@ FIXTURE_SETUP(split_fail)
 	self->thp = NULL;
 	self->other = NULL;
 	self->saved_ok = false;
+	self->page_alloc_saved_ok = false;
 	if (geteuid())
 		SKIP(return, "needs root");
 	if (access(FAIL_DIR "/times", W_OK)) {
@@ -275,6 +283,13 @@ FIXTURE_TEARDOWN(split_fail)
 			put_file(path, self->saved[i]);
 		}
 	}
+	if (self->page_alloc_saved_ok) {
+		for (i = 0; i < NR_PAGE_ALLOC_KNOBS; i++) {
+			snprintf(path, sizeof(path), PAGE_ALLOC_DIR "/%s",
+				 page_alloc_knobs[i]);
+			put_file(path, self->page_alloc_saved[i]);
+		}
+	}
 	if (self->thp)
 		munmap(self->thp, self->pmdsize);
 	if (self->other)
@@ -299,6 +314,47 @@ FIXTURE_TEARDOWN(split_fail)
 	EXPECT_EQ(now.split - self->before.split, split_delta);		\
 	EXPECT_EQ(now.failed - self->before.failed, failed_delta);		\
 } while (0)
+
+/*
+ * Make the next page allocation of this thread fail, whatever its order
+ * and flags: the first one in a split is that of its PTE table. Returns
+ * false if the kernel has no fail_page_alloc.
+ */
+static bool fail_next_page_alloc(struct _test_data_split_fail *self)
+{
+	static const char * const vals[NR_PAGE_ALLOC_KNOBS] = {
+		"100", "1", "1", "0", "1", "Y", "N", "N", "0",
+	};
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < NR_PAGE_ALLOC_KNOBS; i++) {
+		snprintf(path, sizeof(path), PAGE_ALLOC_DIR "/%s",
+			 page_alloc_knobs[i]);
+		if (get_file(path, self->page_alloc_saved[i],
+			     sizeof(self->page_alloc_saved[i])))
+			return false;
+	}
+	self->page_alloc_saved_ok = true;
+	for (i = 0; i < NR_PAGE_ALLOC_KNOBS; i++) {
+		snprintf(path, sizeof(path), PAGE_ALLOC_DIR "/%s",
+			 page_alloc_knobs[i]);
+		if (put_file(path, vals[i]))
+			return false;
+	}
+	return !put_file("/proc/thread-self/make-it-fail", "1");
+}
+
+/* Stop failing page allocations; tell whether the failure happened. */
+static bool page_alloc_failed(void)
+{
+	char times[32] = "";
+
+	put_file("/proc/thread-self/make-it-fail", "0");
+	get_file(PAGE_ALLOC_DIR "/times", times, sizeof(times));
+	put_file(PAGE_ALLOC_DIR "/times", "0");
+	return !strcmp(times, "0");
+}
 
 /* Without a failure, nothing is counted as failed. */
 TEST_F(split_fail, mprotect_no_failure)
@@ -332,25 +388,67 @@ TEST_F(split_fail, mprotect)
 	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize, false), 0);
 }
 
+/*
+ * munmap() of part of a THP cannot fail: its split is no fault injection
+ * point, and the failure stays armed for the next split that may fail.
+ */
 TEST_F(split_fail, munmap)
 {
 	char *page = self->thp + self->psize;
-	int ret, err;
+	char times[32];
 
 	ASSERT_EQ(inject(1), 0);
-	ret = munmap(page, self->psize);
-	err = errno;
+	EXPECT_EQ(munmap(page, self->psize), 0);
+	ASSERT_EQ(get_file(FAIL_DIR "/times", times, sizeof(times)), 0);
 	stop_injecting();
-	if (MUNMAP_SPLIT_FAIL_ERRNO) {
-		EXPECT_EQ(ret, -1);
-		EXPECT_EQ(err, MUNMAP_SPLIT_FAIL_ERRNO);
-		EXPECT_COUNTS(0, 1);
-		EXPECT_THP_UNCHANGED();
-		EXPECT_EQ(munmap(page, self->psize), 0);
-	} else {
-		EXPECT_EQ(ret, 0);
-	}
-	EXPECT_COUNTS(1, MUNMAP_SPLIT_FAIL_ERRNO ? 1 : 0);
+	EXPECT_STREQ(times, "1");
+	EXPECT_COUNTS(1, 0);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->psize, false), 0);
+	EXPECT_EQ(bad_pages(self->thp, page + self->psize,
+			    self->pmdsize - 2 * self->psize, false), 0);
+}
+
+/*
+ * When the PTE table of the split cannot be allocated, mprotect() fails
+ * with ENOMEM and changes nothing.
+ */
+TEST_F(split_fail, mprotect_table_alloc_fails)
+{
+	char *page = self->thp + self->psize;
+	int ret, err;
+	bool failed;
+
+	if (access(PAGE_ALLOC_DIR "/times", W_OK))
+		SKIP(return, "no " PAGE_ALLOC_DIR ": kernel without CONFIG_FAIL_PAGE_ALLOC?");
+	ASSERT_TRUE(fail_next_page_alloc(self));
+	ret = mprotect(page, self->psize, PROT_READ);
+	err = errno;
+	failed = page_alloc_failed();
+	ASSERT_TRUE(failed);
+	EXPECT_EQ(ret, -1);
+	EXPECT_EQ(err, ENOMEM);
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+}
+
+/*
+ * munmap() waits for the PTE table of its split instead of failing: the
+ * failed allocation is retried, and no split fails.
+ */
+TEST_F(split_fail, munmap_table_alloc_fails)
+{
+	char *page = self->thp + self->psize;
+	bool failed;
+	int ret;
+
+	if (access(PAGE_ALLOC_DIR "/times", W_OK))
+		SKIP(return, "no " PAGE_ALLOC_DIR ": kernel without CONFIG_FAIL_PAGE_ALLOC?");
+	ASSERT_TRUE(fail_next_page_alloc(self));
+	ret = munmap(page, self->psize);
+	failed = page_alloc_failed();
+	ASSERT_TRUE(failed);
+	EXPECT_EQ(ret, 0);
+	EXPECT_COUNTS(1, 0);
 	EXPECT_EQ(bad_pages(self->thp, self->thp, self->psize, false), 0);
 	EXPECT_EQ(bad_pages(self->thp, page + self->psize,
 			    self->pmdsize - 2 * self->psize, false), 0);
@@ -381,22 +479,13 @@ TEST_F(split_fail, mremap_move_part)
 	EXPECT_EQ(((uint64_t *)dst)[0], pattern(2 * self->psize / sizeof(uint64_t)));
 }
 
+/* Shrinking a mapping with mremap() unmaps its tail: that cannot fail. */
 TEST_F(split_fail, mremap_shrink)
 {
-	char *ret;
-	int err;
-
 	ASSERT_EQ(inject(1), 0);
-	ret = mremap(self->thp, self->pmdsize, self->pmdsize / 2, 0);
-	err = errno;
+	EXPECT_EQ(mremap(self->thp, self->pmdsize, self->pmdsize / 2, 0), self->thp);
 	stop_injecting();
-	EXPECT_EQ(ret, MAP_FAILED);
-	EXPECT_EQ(err, ENOMEM);
-	EXPECT_COUNTS(0, 1);
-	EXPECT_THP_UNCHANGED();
-
-	ASSERT_EQ(mremap(self->thp, self->pmdsize, self->pmdsize / 2, 0), self->thp);
-	EXPECT_COUNTS(1, 1);
+	EXPECT_COUNTS(1, 0);
 	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize / 2, false), 0);
 }
 
