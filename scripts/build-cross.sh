@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # build-cross.sh [SRC] [ARCH...]: compile what the series touches (mm/,
-# fs/proc/, fs/dax.c, arch/ARCH/mm/) for arm64, powerpc64le and s390x with
-# Debian's cross compilers: the arch defconfig + THP, fault injection and
-# the series' options. Fails on any error or ignored __must_check result.
+# fs/proc/, fs/dax.c, arch/ARCH/mm/) for arm64, powerpc64le, s390x and
+# sparc64 with Debian's cross compilers: the arch defconfig + THP, fault
+# injection and the series' options. Fails on any error, ignored
+# __must_check result, or object that still calls a function the series
+# removed (nothing is linked, so nm checks that).
 # SRC defaults to ./linux (base + series); objects go to build/cross-ARCH.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +13,10 @@ src=${1:-}
 [ -n "$src" ] || src=$(bash "$ROOT/scripts/tree.sh" series)
 shift || true
 arches=("$@")
-[ ${#arches[@]} -gt 0 ] || arches=(arm64 powerpc s390)
+[ ${#arches[@]} -gt 0 ] || arches=(arm64 powerpc s390 sparc)
+# Functions the series removes; calls may remain only where compiled out.
+removed=(pgtable_trans_huge_deposit pgtable_trans_huge_withdraw
+	 radix__pgtable_trans_huge_deposit radix__pgtable_trans_huge_withdraw)
 [ -f "$src/Makefile" ] || die "$src is not a kernel source tree"
 src=$(cd "$src" && pwd)
 need make ccache bison flex bc
@@ -24,7 +29,8 @@ for arch in "${arches[@]}"; do
 	arm64)   cross=aarch64-linux-gnu-     defconfig=defconfig ;;
 	powerpc) cross=powerpc64le-linux-gnu- defconfig=ppc64le_defconfig ;;
 	s390)    cross=s390x-linux-gnu-       defconfig=defconfig ;;
-	*) die "unknown architecture $arch (arm64, powerpc, s390)" ;;
+	sparc)   cross=sparc64-linux-gnu-     defconfig=sparc64_defconfig ;;
+	*) die "unknown architecture $arch (arm64, powerpc, s390, sparc)" ;;
 	esac
 	command -v "${cross}gcc" >/dev/null || die "${cross}gcc missing (run: bash scripts/deps.sh cross)"
 	out=$BUILD/cross-$arch
@@ -59,6 +65,16 @@ for arch in "${arches[@]}"; do
 	if grep -q 'warn_unused_result' "$blog"; then
 		grep 'warn_unused_result' "$blog" >&2
 		log "cross: $arch: FAILED, ignored __must_check results"
+		rc=1
+		continue
+	fi
+	refs=$(cd "$out" && find mm fs "arch/$arch/mm" -name '*.o' ! -name '*.mod.o' \
+		-exec "${cross}nm" -A -u {} + 2>/dev/null | grep -wF -f <(printf '%s\n' "${removed[@]}") || true)
+	defs=$(cd "$out" && find mm fs "arch/$arch/mm" -name '*.o' \
+		-exec "${cross}nm" -A --defined-only {} + 2>/dev/null | grep -wF -f <(printf '%s\n' "${removed[@]}") || true)
+	if [ -n "$refs" ] && [ -z "$defs" ]; then
+		echo "$refs" >&2
+		log "cross: $arch: FAILED, calls to removed functions left"
 		rc=1
 		continue
 	fi
