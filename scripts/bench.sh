@@ -20,20 +20,13 @@ done
 ab_initramfs thp_bench "${lines[@]}"
 ab_run thp_bench "$res"
 
-python3 - "$res" <<'PY' | tee "$res/table.txt"
-import re, statistics, sys
+python3 - "$res" "$ROOT/scripts" <<'PY' | tee "$res/table.txt"
+import statistics, sys
 res = sys.argv[1]
-runs, errors = {}, []
-for kind in ("base", "series"):
-    for line in open("%s/%s/user.log" % (res, kind), errors="replace"):
-        line = line.strip()
-        if line.startswith("BENCH-ERROR"):
-            errors.append("%s: %s" % (kind, line))
-        m = re.match(r"BENCH n=(\d+) rep=(\d+) (.*)", line)
-        if m:
-            kv = dict(x.split("=") for x in m.group(3).split())
-            for k, v in kv.items():
-                runs.setdefault((int(m.group(1)), k, kind), []).append(float(v))
+sys.path.insert(0, sys.argv[2])
+from ab_results import group, load
+recs, errors = load(res, "BENCH")
+runs = group(recs, by="n")
 if errors:
     print("\n".join(errors))
     sys.exit("bench: errors in the guest runs")

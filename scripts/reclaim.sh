@@ -25,19 +25,13 @@ ab_initramfs thp_reclaim \
 	"thp_reclaim $(( 600 * RECLAIM_REPS )) $RECLAIM_SHARERS $RECLAIM_THP_MB $RECLAIM_HOG_MB $RECLAIM_REPS"
 MEM=$RECLAIM_MEM SWAP_SIZE=${SWAP_SIZE:-4G} TIMEOUT=$(( 700 * RECLAIM_REPS + 300 )) ab_run thp_reclaim "$res"
 
-python3 - "$res" "$RECLAIM_MEM" <<'PY' | tee "$res/table.txt"
-import re, statistics, sys
+python3 - "$res" "$RECLAIM_MEM" "$ROOT/scripts" <<'PY' | tee "$res/table.txt"
+import statistics, sys
 res, mem = sys.argv[1], sys.argv[2]
-runs, errors = {}, []
-for kind in ("base", "series"):
-    for line in open("%s/%s/user.log" % (res, kind), errors="replace"):
-        line = line.strip()
-        if line.startswith("RECLAIM-ERROR"):
-            errors.append("%s: %s" % (kind, line))
-        m = re.match(r"RECLAIM rep=\d+ (.*)", line)
-        if m:
-            for k, v in (x.split("=") for x in m.group(1).split()):
-                runs.setdefault((k, kind), []).append(float(v))
+sys.path.insert(0, sys.argv[3])
+from ab_results import group, load
+recs, errors = load(res, "RECLAIM")
+runs = group(recs)
 if errors:
     print("\n".join(errors))
     sys.exit("reclaim: errors in the guest runs")

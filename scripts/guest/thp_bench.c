@@ -27,61 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest.h"
+
 #define THP_SIZE (2UL << 20)
 #define PAGE 4096UL
-
-static long read_kv(const char *path, const char *key)
-{
-	char line[256];
-	size_t len = strlen(key);
-	long val = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, len) && (line[len] == ':' || line[len] == ' ')) {
-			val = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-/*
- * PageTables in kB. The counter has per-CPU deltas that are folded into it
- * only from time to time: fold them now (vm.stat_refresh), and repeat until
- * the value has not changed for 200 ms, as freed page tables are only
- * counted out after an RCU grace period.
- */
-static long page_tables(void)
-{
-	long val = -1, prev;
-	int stable = 0, i;
-
-	for (i = 0; i < 250 && stable < 10; i++) {
-		FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
-
-		if (f) {
-			fputs("1\n", f);
-			fclose(f);
-		}
-		prev = val;
-		val = read_kv("/proc/meminfo", "PageTables");
-		stable = val == prev ? stable + 1 : 0;
-		usleep(20000);
-	}
-	return val;
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static int run(unsigned long n, int rep)
 {

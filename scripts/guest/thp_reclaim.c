@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest.h"
+
 #define THP_SIZE (2UL << 20)
 #define PAGE 4096UL
 #define SHARER_STRIDE 16	/* pages between two checked words in a sharer */
@@ -40,38 +42,6 @@ static const char * const events[] = {
 	"thp_swpout", "thp_swpout_fallback", "pgsteal_kswapd", "pgsteal_direct",
 };
 #define NR_EVENTS (sizeof(events) / sizeof(events[0]))
-
-static long read_kv(const char *path, const char *key)
-{
-	char line[256];
-	size_t len = strlen(key);
-	long val = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, len) && (line[len] == ':' || line[len] == ' ')) {
-			val = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-/* PageTables in kB, with the per-CPU deltas folded in first. */
-static long page_tables(void)
-{
-	FILE *f = fopen("/proc/sys/vm/stat_refresh", "w");
-
-	if (f) {
-		fputs("1\n", f);
-		fclose(f);
-	}
-	usleep(200000);
-	return read_kv("/proc/meminfo", "PageTables");
-}
 
 static void read_events(long *val)
 {
@@ -83,10 +53,7 @@ static void read_events(long *val)
 
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return now_us() / 1e3;
 }
 
 static uint64_t pattern(size_t i)
