@@ -708,6 +708,106 @@ TEST_F(split_fail, uffd_move)
 	close(uffd);
 }
 
+#define NR_SHARERS 20	/* more than the tables one rmap walk allocates for */
+
+/*
+ * Fork @n children that map the THP too. Each waits for EOF on the pipe
+ * whose write end is returned in *@go, then checks its data: exit status 0
+ * if all of it reads as written.
+ */
+static int fork_sharers(struct _test_data_split_fail *self, pid_t *pids,
+			int n, int *go)
+{
+	int fds[2], i;
+	char c;
+
+	if (pipe(fds))
+		return -1;
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			return -1;
+		if (!pids[i]) {
+			close(fds[1]);
+			while (read(fds[0], &c, 1) > 0)
+				;
+			_exit(bad_pages(self->thp, self->thp, self->pmdsize, false) ? 1 : 0);
+		}
+	}
+	close(fds[0]);
+	*go = fds[1];
+	return 0;
+}
+
+/* Let the sharers check their data; count those that did not exit 0. */
+static int reap_sharers(pid_t *pids, int n, int go)
+{
+	int i, status, bad = 0;
+
+	close(go);
+	for (i = 0; i < n; i++)
+		if (waitpid(pids[i], &status, 0) != pids[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status))
+			bad++;
+	return bad;
+}
+
+/*
+ * Split the THPs of this process in [start, start + len) into pages. The
+ * kernel tries again at every page of the range, so a range of one page
+ * makes a single attempt.
+ */
+static int split_folios(char *start, size_t len)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "%d,0x%lx,0x%lx", getpid(),
+		 (unsigned long)start, (unsigned long)start + len);
+	return put_file("/sys/kernel/debug/split_huge_pages", cmd);
+}
+
+/*
+ * Splitting a THP that 1 + NR_SHARERS processes map by PMD splits every
+ * one of those PMDs first, each with a table allocated outside the rmap
+ * walk, in batches.
+ */
+TEST_F(split_fail, split_shared_folio)
+{
+	pid_t pids[NR_SHARERS];
+	int go;
+
+	ASSERT_EQ(fork_sharers(self, pids, NR_SHARERS, &go), 0);
+	read_counts(&self->before);
+	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
+	EXPECT_COUNTS(NR_SHARERS + 1, 0);
+	EXPECT_TRUE(check_huge_anon(self->thp, self->pmdsize, 0, self->pmdsize));
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize, false), 0);
+	EXPECT_EQ(reap_sharers(pids, NR_SHARERS, go), 0);
+}
+
+/*
+ * When one of those PMD splits fails, the THP is not split and stays
+ * mapped by every process; splitting it again then succeeds.
+ */
+TEST_F(split_fail, split_shared_folio_fails)
+{
+	pid_t pids[NR_SHARERS];
+	int go;
+
+	ASSERT_EQ(fork_sharers(self, pids, NR_SHARERS, &go), 0);
+	read_counts(&self->before);
+	ASSERT_EQ(inject(1), 0);
+	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
+	stop_injecting();
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+
+	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
+	EXPECT_COUNTS(NR_SHARERS + 1, 1);
+	EXPECT_TRUE(check_huge_anon(self->thp, self->pmdsize, 0, self->pmdsize));
+	EXPECT_EQ(reap_sharers(pids, NR_SHARERS, go), 0);
+}
+
 /* exit() never splits a PMD, so it cannot fail, with failures injected. */
 TEST_F(split_fail, exit)
 {
