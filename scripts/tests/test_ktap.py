@@ -141,6 +141,23 @@ class Samples(unittest.TestCase):
         # The stall is reported twice: one problem.
         self.assertEqual(res.problems, ["rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"])
 
+    def test_failed_split_counter(self):
+        log = ("===RUN-BEGIN 7.3.4===\n"
+               "===KSELFTEST-BEGIN split_pmd_fail===\nTAP version 13\n1..1\n"
+               "ok 1 a\n===KSELFTEST-END split_pmd_fail rc=0===\n"
+               "===COUNTER split_pmd_fail thp_split_pmd_failed=5===\n"
+               "===KSELFTEST-BEGIN cow===\nTAP version 13\n1..1\n"
+               "ok 1 b\n===KSELFTEST-END cow rc=0===\n"
+               "===COUNTER cow thp_split_pmd_failed=2===\n"
+               "===KSELFTEST-BEGIN khugepaged@x===\nTAP version 13\n1..1\n"
+               "ok 1 c\n===KSELFTEST-END khugepaged@x rc=0===\n"
+               "===COUNTER khugepaged@x thp_split_pmd_failed=0===\n"
+               "===RUN-END===\n")
+        s = ktap.parse(log).suites
+        self.assertEqual(s["counter"].failed, [
+            "cow: thp_split_pmd_failed moved by 2, with no failure injected"])
+        self.assertEqual(s["kselftest:cow"].passed, ["b"])
+
     def test_suite_cut_after_its_last_case(self):
         res = ktap.parse("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n"
                          "    1..1\n    ok 1 a\n")
