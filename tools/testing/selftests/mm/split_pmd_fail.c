@@ -409,6 +409,32 @@ TEST_F(split_fail, munmap)
 }
 
 /*
+ * mmap(MAP_FIXED) over a page of a THP unmaps that page first: that cannot
+ * fail either.
+ */
+TEST_F(split_fail, mmap_fixed)
+{
+	char *page = self->thp + self->pmdsize / 2;
+	char times[32];
+	size_t i;
+
+	ASSERT_EQ(inject(1), 0);
+	EXPECT_EQ(mmap(page, self->psize, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), page);
+	ASSERT_EQ(get_file(FAIL_DIR "/times", times, sizeof(times)), 0);
+	stop_injecting();
+	EXPECT_STREQ(times, "1");
+	EXPECT_COUNTS(1, 0);
+	for (i = 0; i < self->psize; i++)
+		if (page[i])
+			break;
+	EXPECT_EQ(i, self->psize);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize / 2, false), 0);
+	EXPECT_EQ(bad_pages(self->thp, page + self->psize,
+			    self->pmdsize / 2 - self->psize, false), 0);
+}
+
+/*
  * When the PTE table of the split cannot be allocated, mprotect() fails
  * with ENOMEM and changes nothing.
  */
