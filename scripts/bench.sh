@@ -2,13 +2,16 @@
 # bench.sh: the same THP workload (scripts/guest/thp_bench.c) on the base and
 # the patched kernel, in the same QEMU setup; prints medians side by side
 # with ratios (patched / base) and keeps everything in results/bench/.
-# BENCH_N="256 1024" (THPs per run) and BENCH_REPS=7 can be overridden.
+# BENCH_N="256 1024" (THPs per run), BENCH_REPS=7 (runs per boot) and
+# BENCH_ROUNDS=3 (boots of each kernel, alternating base and patched, so
+# that both see the same host load) can be overridden.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 need gcc cpio qemu-system-x86_64 python3
 BENCH_N=${BENCH_N:-256 1024}
 BENCH_REPS=${BENCH_REPS:-7}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 res=$RESULTS/bench
 mkdir -p "$res"
 
@@ -18,7 +21,7 @@ for n in $BENCH_N; do
 	lines+=("thp_bench $(( 300 + n )) $n $BENCH_REPS")
 done
 ab_initramfs thp_bench "${lines[@]}"
-ab_run thp_bench "$res"
+ab_run thp_bench "$res" "$BENCH_ROUNDS"
 
 python3 - "$res" "$ROOT/scripts" <<'PY' | tee "$res/table.txt"
 import statistics, sys

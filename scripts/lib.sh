@@ -63,15 +63,25 @@ ab_initramfs() {
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$BUILD/$name/initramfs.cpio"
 }
 
-# ab_run NAME RESDIR: boot both kernels on NAME's initramfs (QEMU settings
-# such as MEM come from the environment); results in RESDIR/{base,series}.
+# ab_run NAME RESDIR [ROUNDS]: boot both kernels on NAME's initramfs, base
+# then patched, ROUNDS times (default 1), so that a change in host load
+# hits both alike (QEMU settings such as MEM come from the environment).
+# Each boot's logs stay in RESDIR/KIND/rN; RESDIR/KIND/user.log is all of
+# that kernel's output.
 ab_run() {
-	local name=$1 res=$2 kind
+	local name=$1 res=$2 rounds=${3:-1} kind r
 	for kind in base series; do
-		log "$name: $kind kernel"
-		INITRD=$BUILD/$name/initramfs.cpio TIMEOUT=${TIMEOUT:-1800} \
-			bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$res/$kind" \
-			testbed.list="$name.txt" testbed.hugepages=0 ||
-			die "$name: the $kind kernel run did not finish (see $res/$kind/console.log)"
+		rm -rf "${res:?}/$kind"
+		mkdir -p "$res/$kind"
+	done
+	for r in $(seq 1 "$rounds"); do
+		for kind in base series; do
+			log "$name: $kind kernel, round $r of $rounds"
+			INITRD=$BUILD/$name/initramfs.cpio TIMEOUT=${TIMEOUT:-1800} \
+				bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$res/$kind/r$r" \
+				testbed.list="$name.txt" testbed.hugepages=0 ||
+				die "$name: the $kind kernel run did not finish (see $res/$kind/r$r/console.log)"
+			cat "$res/$kind/r$r/user.log" >> "$res/$kind/user.log"
+		done
 	done
 }
