@@ -69,6 +69,7 @@ reclaim: deps
 test-tooling:
 	@python3 -m unittest discover -s $(S)/tests -t $(S)/tests -q
 	@bash $(S)/tests/test-errors.sh
+	@bash $(S)/tests/test_mail.sh
 
 mail:
 	@bash $(S)/mail.sh

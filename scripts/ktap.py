@@ -51,7 +51,13 @@ Exit status: 0 if nothing failed and something passed; 1 if anything failed
 (or everything was skipped); 2 if the log holds no test result and no kernel
 problem (an error, not a pass), with a one-line message on stderr.
 --compare exits 1 if the patched side has a failure not listed in --known,
-or a case that passes on base does not pass on the patched side.
+or a case that passes on base does not pass on the patched side. Cases of a
+suite are matched across the two runs by name, then, for the ones left, by
+their name with numbers (decimals, percentages, hex) replaced and whitespace
+collapsed: some kselftests put measurements in case names ("Extra pages 64
+(0.1%)" on one run, "Extra pages 91 (0.2%)" on the next). Cases sharing such
+a key are compared as a multiset (a pass with a pass, a failure with a
+failure); the real names are printed. --known entries match either way.
 """
 import argparse
 import json
@@ -388,14 +394,55 @@ def flaky_suites(known):
     return {suite for suite, _ in known}
 
 
+# Numbers in a case name that may change from run to run: measurements,
+# sizes, counts ("Extra pages 64 (0.1%)", "1,024", "0x7f00").
+NUMBER = re.compile(r"\b0x[0-9a-fA-F]+\b|\d+(?:[.,]\d+)*%?")
+
+
+def case_key(name):
+    """NAME with its numbers replaced by "<N>" and whitespace collapsed."""
+    return " ".join(NUMBER.sub("<N>", name).split())
+
+
+def suite_cases(s):
+    """[(kind, name)] of a --json suite: passes, failures, skips."""
+    return ([("pass", c) for c in s.get("passed_cases", [])] +
+            [("fail", c) for c in s.get("failed_cases", [])] +
+            [("skip", c) for c in s.get("skipped_cases", [])])
+
+
+def match_cases(base, patched):
+    """Pair the cases of one suite in two runs (lists of (kind, name)): the
+    same name first, then the same case_key() among the rest; in each round
+    a pass with a pass and a failure with a failure before anything else.
+    Returns {patched index: base index}; unpaired cases are missing from the
+    other run."""
+    pairs, free = {}, list(range(len(base)))
+    for key in (lambda c: c, case_key):
+        for same_kind in (True, False):
+            index = {}
+            for i in free:
+                index.setdefault((key(base[i][1]), base[i][0] if same_kind else None),
+                                 []).append(i)
+            for j, (kind, c) in enumerate(patched):
+                found = j not in pairs and index.get((key(c), kind if same_kind else None))
+                if found:
+                    pairs[j] = found.pop(0)
+            used = set(pairs.values())
+            free = [i for i in free if i not in used]
+    return pairs
+
+
 def compare(base, patched, known=frozenset(), out=None, reruns=(), rerun_list=None):
     """Side-by-side counts of two --json outputs (dicts or file paths).
     Returns the number of regressions: failures of the patched side that are
-    neither in KNOWN ((suite, case) pairs) nor failures of base in the same
-    run, and cases passing on base but not patched. RERUNS: --json outputs
-    of second runs of some suites of the patched kernel, which replace their
-    first results (and are listed). RERUN_LIST: a file to write the binaries
-    of the regressed suites that have a known failure (flaky: worth a rerun)."""
+    neither in KNOWN ((suite, case) pairs; the case may also be given as its
+    case_key()) nor failures of base in the same run, and cases passing on
+    base but not patched. Cases are paired across the runs by match_cases().
+    RERUNS: --json outputs of second runs of some suites of the patched
+    kernel, which replace their first results (and are listed). RERUN_LIST:
+    a file to write the binaries of the regressed suites that have a known
+    failure (flaky: worth a rerun)."""
     out = out or sys.stdout
     base, patched = (d if isinstance(d, dict) else load_json(d) for d in (base, patched))
     patched, reruns = apply_reruns(patched, [d if isinstance(d, dict) else load_json(d)
@@ -406,22 +453,32 @@ def compare(base, patched, known=frozenset(), out=None, reruns=(), rerun_list=No
     print("%-*s %17s   %17s" % (w, "", "base", "patched"), file=out)
     print("%-*s %5s %5s %5s   %5s %5s %5s" % ((w, "suite") + ("pass", "fail", "skip") * 2),
           file=out)
+    known_keys = {(s, case_key(c)) for s, c in known}
     regressions, known_fail, base_fail = [], [], []
     for n in names:
         b, p = base["suites"].get(n, empty), patched["suites"].get(n, empty)
         bad = len(regressions)
         failed = p.get("failed_cases", [])
+        bcases, pcases = suite_cases(b), suite_cases(p)
         # A case that fails on base too, in the same run, is not caused by
         # the series (flaky under TCG, or broken already): shown, not a
         # regression. Kernel problems (oops, WARNING) are never excused.
-        on_base = set(b.get("failed_cases", [])) if n not in ("kernel", "run") else set()
-        known_fail += ["%s %s" % (n, c) for c in failed if (n, c) in known]
-        base_fail += ["%s %s" % (n, c) for c in failed if (n, c) not in known and c in on_base]
-        regressions += ["%s: %s fails" % (n, c) for c in failed
-                        if (n, c) not in known and c not in on_base]
+        pairs = match_cases(bcases, pcases) if n not in ("kernel", "run") else {}
+        for j, (kind, c) in enumerate(pcases):
+            if kind != "fail":
+                continue
+            if (n, c) in known or (n, case_key(c)) in known_keys:
+                known_fail.append("%s %s" % (n, c))
+            elif j in pairs and bcases[pairs[j]][0] == "fail":
+                base_fail.append("%s %s" % (n, c))
+            else:
+                regressions.append("%s: %s fails" % (n, c))
         if p["fail"] > len(failed):             # counts without names
             regressions.append("%s: %d failures" % (n, p["fail"] - len(failed)))
-        lost = set(b.get("passed_cases", [])) - set(p.get("passed_cases", [])) - set(failed)
+        # Passing on base, missing or skipped on patched (a failure is above).
+        paired = {i: pcases[j][0] for j, i in pairs.items()}
+        lost = [c for i, (kind, c) in enumerate(bcases)
+                if kind == "pass" and paired.get(i, "skip") == "skip"]
         regressions += ["%s: %s passed on base, not on patched" % (n, c) for c in sorted(lost)]
         print("%-*s %5d %5d %5d   %5d %5d %5d%s" % (
             w, n, b["pass"], b["fail"], b["skip"], p["pass"], p["fail"], p["skip"],

@@ -532,6 +532,108 @@ class Compare(unittest.TestCase):
                       out)
         self.assertIn("REGRESSION: kernel: Oops: Oops: 0000 [#1] SMP NOPTI fails", out)
 
+    @staticmethod
+    def selftest(name, *cases):
+        """--json dict of a run of kselftest NAME: CASES are (ok, name)."""
+        lines = ["===KSELFTEST-BEGIN %s===" % name, "TAP version 13", "1..%d" % len(cases)]
+        lines += ["%s %d %s" % ("ok" if ok else "not ok", i, c)
+                  for i, (ok, c) in enumerate(cases, 1)]
+        rc = 0 if all(ok for ok, _ in cases) else 1
+        lines += ["===KSELFTEST-END %s rc=%d===" % (name, rc), "===RUN-END==="]
+        return ktap.parse("\n".join(lines) + "\n").as_dict()
+
+    def regressions(self, base, patched, known=frozenset()):
+        out = io.StringIO()
+        n = ktap.compare(base, patched, known, out=out)
+        lines = out.getvalue().splitlines()
+        found = [l for l in lines if l.startswith("REGRESSION: ")]
+        self.assertEqual(n, len(found))
+        return found, lines
+
+    PAGEMAP = "transact_test Extra pages %d (%s%%), extra thread faults %d."
+
+    def test_case_key(self):
+        self.assertEqual(ktap.case_key(self.PAGEMAP % (64, "0.1", 64)),
+                         "transact_test Extra pages <N> (<N>), extra thread faults <N>.")
+        self.assertEqual(ktap.case_key(self.PAGEMAP % (64, "0.1", 64)),
+                         ktap.case_key(self.PAGEMAP % (91, "0.2", 91)))
+        self.assertEqual(ktap.case_key("  a\t 1,024  at 0x7f00 "), "a <N> at <N>")
+        self.assertNotEqual(ktap.case_key("mmap 4096"), ktap.case_key("munmap 4096"))
+
+    def test_numbers_in_case_names(self):
+        # pagemap_ioctl puts measurements in a case name: a pass on both
+        # runs is no regression, although the names differ.
+        base = self.selftest("pagemap_ioctl", (True, "a"), (True, self.PAGEMAP % (64, "0.1", 64)))
+        patched = self.selftest("pagemap_ioctl", (True, "a"), (True, self.PAGEMAP % (91, "0.2", 91)))
+        found, lines = self.regressions(base, patched)
+        self.assertEqual(found, [])
+        self.assertIn("patched: 0 known failures, 0 also failing on base, 0 regressions", lines)
+        # Failing on patched, with other numbers: one regression, its real name.
+        patched = self.selftest("pagemap_ioctl", (True, "a"), (False, self.PAGEMAP % (91, "0.2", 91)))
+        self.assertEqual(self.regressions(base, patched)[0], [
+            "REGRESSION: kselftest:pagemap_ioctl: %s fails" % (self.PAGEMAP % (91, "0.2", 91))])
+        # Gone on patched: the base name is given.
+        patched = self.selftest("pagemap_ioctl", (True, "a"))
+        self.assertEqual(self.regressions(base, patched)[0], [
+            "REGRESSION: kselftest:pagemap_ioctl: %s passed on base, not on patched"
+            % (self.PAGEMAP % (64, "0.1", 64))])
+        # Failing on both: not a regression; known with other numbers: known.
+        base = self.selftest("pagemap_ioctl", (True, "a"), (False, self.PAGEMAP % (64, "0.1", 64)))
+        patched = self.selftest("pagemap_ioctl", (True, "a"), (False, self.PAGEMAP % (91, "0.2", 91)))
+        found, lines = self.regressions(base, patched)
+        self.assertEqual(found, [])
+        self.assertIn("fails on base too: kselftest:pagemap_ioctl %s"
+                      % (self.PAGEMAP % (91, "0.2", 91)), lines)
+        known = {("kselftest:pagemap_ioctl", self.PAGEMAP % (1, "0.0", 1))}
+        found, lines = self.regressions(self.selftest("pagemap_ioctl", (True, "a")), patched, known)
+        self.assertEqual(found, [])
+        self.assertIn("known failure: kselftest:pagemap_ioctl %s"
+                      % (self.PAGEMAP % (91, "0.2", 91)), lines)
+
+    def test_failing_case_with_number_is_a_regression(self):
+        base = self.selftest("mremap_test", (True, "mremap 4096 bytes"), (True, "b"))
+        patched = self.selftest("mremap_test", (False, "mremap 4096 bytes"), (True, "b"))
+        found, _ = self.regressions(base, patched)
+        self.assertEqual(found, ["REGRESSION: kselftest:mremap_test: mremap 4096 bytes fails"])
+        self.assertEqual(run_cli("--compare", self.write(base, "b.json"),
+                                 self.write(patched, "p.json"))[0], 1)
+
+    def write(self, d, name):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "w") as f:
+            json.dump(d, f)
+        return path
+
+    def test_cases_sharing_a_key(self):
+        # Same names: matched by name, whatever the key says.
+        base = self.selftest("cow", (True, "size 4096"), (True, "size 8192"))
+        patched = self.selftest("cow", (True, "size 4096"), (False, "size 8192"))
+        self.assertEqual(self.regressions(base, patched)[0],
+                         ["REGRESSION: kselftest:cow: size 8192 fails"])
+        # Both renamed: a multiset per key, a pass for a pass.
+        base = self.selftest("t", (True, "faults 10"), (True, "faults 20"))
+        patched = self.selftest("t", (True, "faults 11"), (True, "faults 21"))
+        self.assertEqual(self.regressions(base, patched)[0], [])
+        patched = self.selftest("t", (True, "faults 11"), (False, "faults 12"))
+        self.assertEqual(self.regressions(base, patched)[0],
+                         ["REGRESSION: kselftest:t: faults 12 fails"])
+        patched = self.selftest("t", (True, "faults 11"))
+        self.assertEqual(len(self.regressions(base, patched)[0]), 1)
+        # One passes and one fails on base, the same on patched: nothing new.
+        base = self.selftest("t", (True, "faults 10"), (False, "faults 20"))
+        patched = self.selftest("t", (False, "faults 13"), (True, "faults 14"))
+        found, lines = self.regressions(base, patched)
+        self.assertEqual(found, [])
+        self.assertIn("fails on base too: kselftest:t faults 13", lines)
+        # Two fail where one failed on base: one regression.
+        patched = self.selftest("t", (False, "faults 13"), (False, "faults 14"))
+        self.assertEqual(len(self.regressions(base, patched)[0]), 1)
+        # A name seen on both runs keeps its identity: the pass and the
+        # failure of base swapped places on patched is a regression.
+        base = self.selftest("t", (True, "x 1"), (False, "x 2"))
+        patched = self.selftest("t", (False, "x 1"), (True, "x 2"))
+        self.assertEqual(self.regressions(base, patched)[0], ["REGRESSION: kselftest:t: x 1 fails"])
+
     def test_command_line(self):
         base = self.summary("pass.log", "b.json")
         p = subprocess.run([sys.executable, SCRIPT, "--compare", base,
