@@ -689,6 +689,36 @@ static void munmap_cannot_fail(struct kunit *test)
 	expect_split_events(test, &events, 1, 0);
 }
 
+/*
+ * MADV_DONTNEED of a page of a THP cannot fail either: the zap splits the
+ * PMD with a split that is no fault injection point, and the failure armed
+ * for this task stays armed. The page reads as zero, the others as before.
+ */
+static void dontneed_cannot_fail(struct kunit *test)
+{
+	struct split_events events;
+	struct test_range range;
+	bool injected;
+	int err;
+
+	require_fault_injection(test);
+	map_thp(test, &range);
+	read_split_events(test, &events);
+
+	inject_failure();
+	err = do_madvise(range.mm, range.addr + PAGE_SIZE, PAGE_SIZE,
+			 MADV_DONTNEED);
+	injected = failure_injected();
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_FALSE(test, injected);
+
+	KUNIT_EXPECT_EQ(test, count_bad_pages(&range, 0, 1, false), 0);
+	KUNIT_EXPECT_EQ(test, count_bad_pages(&range, 1, 2, true), 0);
+	KUNIT_EXPECT_EQ(test, count_bad_pages(&range, 2, HPAGE_PMD_NR, false),
+			0);
+	expect_split_events(test, &events, 1, 0);
+}
+
 #ifdef CONFIG_DEVICE_MIGRATION
 /* The owner of the migrations below: no device memory has this owner. */
 static int migrate_owner;
@@ -885,6 +915,7 @@ static struct kunit_case split_huge_pmd_test_cases[] = {
 	KUNIT_CASE(nothing_to_split),
 	KUNIT_CASE(failed_split_vma),
 	KUNIT_CASE(munmap_cannot_fail),
+	KUNIT_CASE(dontneed_cannot_fail),
 	KUNIT_CASE(failed_migration_split),
 	KUNIT_CASE(migration_after_failed_split),
 	{}
