@@ -1484,6 +1484,13 @@ static int memcg_child(struct _test_data_split_fail *self, const char *cg,
 					  dontneed ? "madvise(MADV_DONTNEED)" : "munmap()");
 		if (bad_pages(thp, thp, pmdsize, false))
 			return memcg_fail(r, MEMCG_DATA, "the data");
+		/*
+		 * The PMD is split before the new VMA is allocated, and that
+		 * split cannot fail: a THP still mapped by its PMD means that
+		 * it did, and the ENOMEM was the split's.
+		 */
+		if (check_huge_anon(thp, pmdsize, 1, pmdsize))
+			return memcg_fail(r, MEMCG_CALL, "munmap()'s PMD split");
 		return memcg_fail(r, MEMCG_VMA_NOMEM, "munmap()");
 	}
 	if (bad_pages(thp, thp, psize, false) ||
