@@ -27,6 +27,7 @@
 #include <linux/mman.h>
 #include <linux/pgtable.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 #include <linux/vmstat.h>
 
@@ -578,6 +579,105 @@ static void nothing_to_split(struct kunit *test)
 }
 
 /*
+ * Split the PMD mappings of the THP of the test range as reclaim does
+ * before it unmaps the THP: in a PF_MEMALLOC scope, for try_to_unmap()
+ * without TTU_IGNORE_MLOCK.
+ */
+static int reclaim_split_pmd_mappings(struct test_range *range)
+{
+	unsigned int noreclaim;
+	int ret;
+
+	folio_lock(range->folio);
+	noreclaim = memalloc_noreclaim_save();
+	ret = folio_split_pmd_mappings(range->folio, TTU_SPLIT_HUGE_PMD);
+	memalloc_noreclaim_restore(noreclaim);
+	folio_unlock(range->folio);
+	return ret;
+}
+
+/*
+ * Reclaim allocates no table for a THP mapped in an mlocked VMA, which
+ * try_to_unmap() would not unmap: nothing is split, and the THP is mlocked
+ * again, as try_to_unmap_one() does.
+ */
+static void reclaim_skips_mlocked_thp(struct kunit *test)
+{
+	struct split_events events;
+	struct split_state before;
+	struct vm_area_struct *vma;
+	struct test_range range;
+	int ret;
+
+	map_thp(test, &range);
+	if (range_deposits(&range))
+		kunit_skip(test, "the THP carries a deposited table");
+	mmap_write_lock(range.mm);
+	vma = vma_lookup(range.mm, range.addr);
+	if (vma)
+		vm_flags_set(vma, VM_LOCKED);
+	mmap_write_unlock(range.mm);
+	KUNIT_ASSERT_NOT_NULL(test, vma);
+	read_split_events(test, &events);
+	save_state(&range, &before);
+
+	ret = reclaim_split_pmd_mappings(&range);
+	KUNIT_EXPECT_EQ(test, ret, -EBUSY);
+	expect_state_unchanged(test, &range, &before);
+	KUNIT_EXPECT_TRUE(test, folio_test_mlocked(range.folio));
+	expect_split_events(test, &events, 0, 0);
+}
+
+/*
+ * Nor for a THP pinned for DMA, which try_to_unmap() would not unmap
+ * either.
+ */
+static void reclaim_skips_pinned_thp(struct kunit *test)
+{
+	struct split_events events;
+	struct split_state before;
+	struct test_range range;
+	struct page *page;
+	int ret;
+
+	map_thp(test, &range);
+	if (range_deposits(&range))
+		kunit_skip(test, "the THP carries a deposited table");
+	ret = pin_user_pages_fast(range.addr, 1, FOLL_WRITE, &page);
+	KUNIT_ASSERT_EQ(test, ret, 1);
+	read_split_events(test, &events);
+	save_state(&range, &before);
+
+	ret = reclaim_split_pmd_mappings(&range);
+	KUNIT_EXPECT_EQ(test, ret, -EBUSY);
+	expect_state_unchanged(test, &range, &before);
+	expect_split_events(test, &events, 0, 0);
+	unpin_user_page(page);
+}
+
+/*
+ * A THP that reclaim may unmap gets its table, and is mapped by PTEs
+ * afterwards, with its data.
+ */
+static void reclaim_splits_thp(struct kunit *test)
+{
+	struct split_events events;
+	struct test_range range;
+	int ret;
+
+	map_thp(test, &range);
+	if (range_deposits(&range))
+		kunit_skip(test, "the THP carries a deposited table");
+	read_split_events(test, &events);
+
+	ret = reclaim_split_pmd_mappings(&range);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, folio_entire_mapcount(range.folio), 0);
+	expect_data(test, &range, false);
+	expect_split_events(test, &events, 1, 0);
+}
+
+/*
  * Split the VMA of the test range at @addr with split_vma(), as mprotect()
  * and others do. If @inject, inject a failure into the PMD split, and tell
  * in @injected whether the failure was injected. Return the bounds of the
@@ -913,6 +1013,9 @@ static struct kunit_case split_huge_pmd_test_cases[] = {
 	KUNIT_CASE(split_huge_zero_pmd),
 	KUNIT_CASE(failed_huge_zero_pmd_split),
 	KUNIT_CASE(nothing_to_split),
+	KUNIT_CASE(reclaim_splits_thp),
+	KUNIT_CASE(reclaim_skips_mlocked_thp),
+	KUNIT_CASE(reclaim_skips_pinned_thp),
 	KUNIT_CASE(failed_split_vma),
 	KUNIT_CASE(munmap_cannot_fail),
 	KUNIT_CASE(dontneed_cannot_fail),

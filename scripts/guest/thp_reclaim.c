@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * thp_reclaim SHARERS THP_MB HOG_MB REPEATS: reclaim of THPs mapped by
- * many processes, run in a small test guest with a swap device by
- * scripts/reclaim.sh, on the base and the patched kernel.
+ * thp_reclaim SHARERS THP_MB HOG_MB REPEATS [MEMCG_MAX_MB [FAIL_EVERY]]:
+ * reclaim of THPs mapped by many processes, run in a small test guest with
+ * a swap device by scripts/reclaim.sh, on the base and the patched kernel.
  *
  * Each repetition:
  *   1. an "owner" process maps THP_MB of anonymous THPs, fills them with a
@@ -14,19 +14,35 @@
  *      unmapped;
  *   3. the hog exits, and the owner and every sharer read their data back
  *      (one word per page for the owner, one per 16 pages for a sharer).
+ * With MEMCG_MAX_MB > 0, the owner and the sharers run in a memory cgroup
+ * instead, whose memory.max is lowered to MEMCG_MAX_MB once they are
+ * ready: the write reclaims from the cgroup (and may OOM-kill in it); it
+ * takes the hog's place. With FAIL_EVERY > 0, fail_page_alloc fails every
+ * FAIL_EVERY-th page allocation of kswapd that may not reclaim (the PTE
+ * tables of reclaim's PMD splits are such), during the pressure.
+ *
  * It prints one "RECLAIM" line with what happened: OOM kills, pages
- * swapped out, PMD splits and failed splits, page-table memory before and
- * after the pressure, the hog's wall time, processes that died and pages
- * that did not read back as written. scripts/reclaim.sh tabulates them.
+ * swapped out, scanned and reclaimed, allocation stalls, PMD splits and
+ * failed splits, page-table memory before and after the pressure, the
+ * lowest number of free pages seen above the min watermarks during the
+ * pressure (negative: the reserves were used), page allocation failure
+ * reports (warn_alloc) in the kernel log, the pressure's wall time,
+ * processes that died, pages that did not read back as written, and
+ * whether the repetition finished. scripts/reclaim.sh tabulates them.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,7 +56,13 @@
 static const char * const events[] = {
 	"oom_kill", "pswpout", "pswpin", "thp_split_pmd", "thp_split_pmd_failed",
 	"thp_swpout", "thp_swpout_fallback", "pgsteal_kswapd", "pgsteal_direct",
+	"pgscan_kswapd", "pgscan_direct", "allocstall_dma32", "allocstall_normal",
+	"allocstall_movable",
 };
+
+#define CGROUP "/sys/fs/cgroup"
+#define MEMCG CGROUP "/thp_reclaim"
+#define FAIL_PAGE_ALLOC "/sys/kernel/debug/fail_page_alloc"
 #define NR_EVENTS (sizeof(events) / sizeof(events[0]))
 
 static void read_events(long *val)
@@ -49,6 +71,138 @@ static void read_events(long *val)
 
 	for (i = 0; i < NR_EVENTS; i++)
 		val[i] = read_kv("/proc/vmstat", events[i]);
+}
+
+static int put_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* The number in the file @path, or -1. */
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long val = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &val) != 1)
+			val = -1;
+		fclose(f);
+	}
+	return val;
+}
+
+/*
+ * Free pages above the min watermarks, summed over the populated zones of
+ * /proc/zoneinfo: negative once allocations dip into the reserves.
+ */
+static long free_above_min(void)
+{
+	long free = 0, min = 0, val;
+	char line[256];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " pages free %ld", &val) == 1)
+			free += val;
+		else if (sscanf(line, " min %ld", &val) == 1)
+			min += val;
+	}
+	fclose(f);
+	return free - min;
+}
+
+/* The kernel log from now on, to count warn_alloc() reports in it. */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+static long kmsg_count(int fd, const char *what)
+{
+	char rec[2048];
+	ssize_t n;
+	long count = 0;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records overwritten: go on */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		if (strstr(rec, what))
+			count++;
+	}
+	close(fd);
+	return count;
+}
+
+/* A memory cgroup for the owner and its sharers; 0 or -1. */
+static int memcg_setup(void)
+{
+	if (access(CGROUP "/cgroup.controllers", F_OK) &&
+	    mount("none", CGROUP, "cgroup2", 0, NULL))
+		return -1;
+	put_file(CGROUP "/cgroup.subtree_control", "+memory");
+	rmdir(MEMCG);
+	if (mkdir(MEMCG, 0755) && errno != EEXIST)
+		return -1;
+	return access(MEMCG "/memory.max", W_OK);
+}
+
+/* Make kswapd0 fail every @every-th page allocation that may not reclaim. */
+static int fail_kswapd_allocs(int every)
+{
+	char path[300], comm[64], val[32];
+	struct dirent *d;
+	int found = 0;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(val, sizeof(val), "%d", every);
+	if (put_file(FAIL_PAGE_ALLOC "/probability", "100") ||
+	    put_file(FAIL_PAGE_ALLOC "/interval", val) ||
+	    put_file(FAIL_PAGE_ALLOC "/times", "-1") ||
+	    put_file(FAIL_PAGE_ALLOC "/verbose", "0") ||
+	    put_file(FAIL_PAGE_ALLOC "/task-filter", "Y") ||
+	    put_file(FAIL_PAGE_ALLOC "/ignore-gfp-wait", "Y") ||
+	    put_file(FAIL_PAGE_ALLOC "/min-order", "0"))
+		return -1;
+	dir = opendir("/proc");
+	while (dir && (d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "kswapd0\n")) {
+			snprintf(path, sizeof(path), "/proc/%s/make-it-fail", d->d_name);
+			found = !put_file(path, "1");
+		}
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return found ? 0 : -1;
+}
+
+static void stop_failing(void)
+{
+	put_file(FAIL_PAGE_ALLOC "/times", "0");
 }
 
 static double now_ms(void)
@@ -115,7 +269,7 @@ struct owner_report {
  * wait for EOF on @in, check the data (its own and the sharers'), and send
  * the report on @out.
  */
-static void owner(int sharers, size_t len, int in, int out)
+static void owner(int sharers, size_t len, int in, int out, int memcg)
 {
 	struct owner_report rep = { 0 };
 	int go[2], i, status;
@@ -123,6 +277,13 @@ static void owner(int sharers, size_t len, int in, int out)
 	char *raw, *mem;
 	double t0;
 
+	if (memcg) {
+		char pid[32];
+
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (put_file(MEMCG "/cgroup.procs", pid))
+			_exit(5);
+	}
 	pids = calloc(sharers, sizeof(*pids));
 	raw = mmap(NULL, len + THP_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -187,18 +348,50 @@ static void hog(size_t len, int out)
 	_exit(0);
 }
 
-static int repetition(int rep, int sharers, size_t thp_len, size_t hog_len)
+/*
+ * A process that samples free_above_min() every 20 ms until the write end
+ * of the pipe @stop is closed, then sends the lowest value on the pipe
+ * @out.
+ */
+static pid_t sampler(int stop[2], int out[2])
+{
+	struct pollfd pfd = { .fd = stop[0], .events = POLLIN };
+	long low = free_above_min(), v;
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	close(stop[1]);
+	close(out[0]);
+	set_oom_score_adj("-1000\n");
+	while (poll(&pfd, 1, 20) == 0) {
+		v = free_above_min();
+		if (v < low)
+			low = v;
+	}
+	write_all(out[1], &low, sizeof(low));
+	_exit(0);
+}
+
+static int repetition(int rep, int sharers, size_t thp_len, size_t hog_len,
+		      long memcg_max_mb, int fail_every)
 {
 	struct owner_report before = { 0 }, after = { 0 };
-	long ev0[NR_EVENTS], ev1[NR_EVENTS], pt0, pt1, pt2;
-	int to_owner[2], from_owner[2], from_hog[2], status;
-	int owner_died = 0, hog_died = 0;
-	double hog_ms = -1;
-	pid_t opid, hpid;
+	long ev0[NR_EVENTS], ev1[NR_EVENTS], pt0, pt1, pt2, low = 0, warn;
+	long memcg_kb = 0;
+	int to_owner[2], from_owner[2], from_hog[2], stop[2], low_pipe[2];
+	int owner_died = 0, hog_died = 0, status, kmsg;
+	double pressure_ms = -1, t0;
+	pid_t opid, hpid = 0, spid;
+	char val[32];
 	size_t i;
 
 	if (pipe(to_owner) || pipe(from_owner) || pipe(from_hog))
 		return -1;
+	if (memcg_max_mb && memcg_setup()) {
+		printf("RECLAIM-ERROR rep=%d no memory cgroup\n", rep);
+		return -1;
+	}
 	pt0 = page_tables();
 	opid = fork();
 	if (opid < 0)
@@ -207,7 +400,7 @@ static int repetition(int rep, int sharers, size_t thp_len, size_t hog_len)
 		set_oom_score_adj("0\n");
 		close(to_owner[1]);
 		close(from_owner[0]);
-		owner(sharers, thp_len, to_owner[0], from_owner[1]);
+		owner(sharers, thp_len, to_owner[0], from_owner[1], memcg_max_mb > 0);
 	}
 	close(to_owner[0]);
 	close(from_owner[1]);
@@ -216,61 +409,107 @@ static int repetition(int rep, int sharers, size_t thp_len, size_t hog_len)
 		return -1;
 	}
 	pt1 = page_tables();
+	kmsg = kmsg_open();
 	read_events(ev0);
-
-	hpid = fork();
-	if (hpid < 0)
+	/* After the owner's fork: only the sampler may hold these pipes. */
+	if (pipe(stop) || pipe(low_pipe))
 		return -1;
-	if (!hpid) {
-		set_oom_score_adj("0\n");
-		close(from_hog[0]);
-		hog(hog_len, from_hog[1]);
+	spid = sampler(stop, low_pipe);
+	close(stop[0]);
+	close(low_pipe[1]);
+	if (fail_every && fail_kswapd_allocs(fail_every)) {
+		printf("RECLAIM-ERROR rep=%d cannot fail kswapd's allocations\n", rep);
+		return -1;
 	}
-	close(from_hog[1]);
-	if (read(from_hog[0], &hog_ms, sizeof(hog_ms)) != sizeof(hog_ms))
-		hog_died = 1;
+
+	if (memcg_max_mb)
+		memcg_kb = read_long(MEMCG "/memory.current") / 1024;
+	t0 = now_ms();
+	if (memcg_max_mb) {
+		/* The write reclaims from the cgroup until it fits. */
+		snprintf(val, sizeof(val), "%ldM", memcg_max_mb);
+		put_file(MEMCG "/memory.max", val);
+		pressure_ms = now_ms() - t0;
+		close(from_hog[1]);
+	} else {
+		hpid = fork();
+		if (hpid < 0)
+			return -1;
+		if (!hpid) {
+			set_oom_score_adj("0\n");
+			close(from_hog[0]);
+			close(stop[1]);
+			close(low_pipe[0]);
+			hog(hog_len, from_hog[1]);
+		}
+		close(from_hog[1]);
+		if (read(from_hog[0], &pressure_ms, sizeof(pressure_ms)) !=
+		    sizeof(pressure_ms))
+			hog_died = 1;
+	}
+	if (fail_every)
+		stop_failing();
+	close(stop[1]);
+	if (read(low_pipe[0], &low, sizeof(low)) != sizeof(low))
+		low = 0;
+	waitpid(spid, &status, 0);
 	read_events(ev1);
 	pt2 = page_tables();
-	kill(hpid, SIGKILL);
-	waitpid(hpid, &status, 0);
+	if (hpid) {
+		kill(hpid, SIGKILL);
+		waitpid(hpid, &status, 0);
+	}
+	if (memcg_max_mb)
+		put_file(MEMCG "/memory.max", "max");
 	close(from_hog[0]);
+	close(low_pipe[0]);
 
 	close(to_owner[1]);
 	if (read(from_owner[0], &after, sizeof(after)) != sizeof(after))
 		owner_died = 1;
 	waitpid(opid, &status, 0);
 	close(from_owner[0]);
+	warn = kmsg_count(kmsg, "page allocation failure");
 
-	printf("RECLAIM rep=%d sharers=%d thps=%ld hog_ms=%.0f", rep, sharers,
-	       before.thps, hog_ms);
+	printf("RECLAIM rep=%d sharers=%d thps=%ld pressure_ms=%.0f", rep,
+	       sharers, before.thps, pressure_ms);
 	for (i = 0; i < NR_EVENTS; i++)
 		printf(" %s=%ld", events[i], ev1[i] - ev0[i]);
-	printf(" pt_thps_kb=%ld pt_peak_kb=%ld owner_died=%d hog_died=%d"
-	       " sharers_died=%ld bad_pages=%ld sharers_bad=%ld check_ms=%.0f\n",
-	       pt1 - pt0, pt2 - pt0, owner_died, hog_died, after.sharers_died,
-	       after.bad, after.sharers_bad, after.check_ms);
+	printf(" memcg_before_kb=%ld pt_thps_kb=%ld pt_peak_kb=%ld free_above_min_low=%ld"
+	       " warn_alloc=%ld owner_died=%d hog_died=%d sharers_died=%ld"
+	       " bad_pages=%ld sharers_bad=%ld check_ms=%.0f finished=%d\n",
+	       memcg_kb, pt1 - pt0, pt2 - pt0, low, warn, owner_died, hog_died,
+	       after.sharers_died, after.bad, after.sharers_bad, after.check_ms,
+	       !owner_died && !hog_died);
 	fflush(stdout);
 	return before.thps * THP_SIZE < thp_len / 2 ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	int sharers, reps, rep, ret = 0;
+	int sharers, reps, rep, fail_every = 0, ret = 0;
 	size_t thp_len, hog_len;
+	long memcg_max_mb = 0;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: thp_reclaim SHARERS THP_MB HOG_MB REPEATS\n");
+	if (argc < 5 || argc > 7) {
+		fprintf(stderr, "usage: thp_reclaim SHARERS THP_MB HOG_MB REPEATS"
+			" [MEMCG_MAX_MB [FAIL_EVERY]]\n");
 		return 2;
 	}
 	sharers = atoi(argv[1]);
 	thp_len = strtoul(argv[2], NULL, 10) << 20;
 	hog_len = strtoul(argv[3], NULL, 10) << 20;
 	reps = atoi(argv[4]);
+	if (argc > 5)
+		memcg_max_mb = atol(argv[5]);
+	if (argc > 6)
+		fail_every = atoi(argv[6]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* The driver must survive the pressure it creates; its children not. */
 	set_oom_score_adj("-1000\n");
 	for (rep = 1; rep <= reps; rep++) {
-		if (repetition(rep, sharers, thp_len, hog_len)) {
+		if (repetition(rep, sharers, thp_len, hog_len, memcg_max_mb,
+			       fail_every)) {
 			printf("RECLAIM-ERROR rep=%d too few THPs or a setup failure\n", rep);
 			ret = 1;
 		}

@@ -15,8 +15,8 @@
  * counted from what only this test can see (see EXPECT_COUNTS()), and that
  * thp_split_pmd and thp_split_pmd_failed in /proc/vmstat went up by at
  * least as much, so a test cannot pass because the failure was never
- * injected. The *_table_alloc_fails tests fail the allocation of the
- * split's PTE table instead, with fail_page_alloc.
+ * injected. mprotect_table_alloc_fails fails the allocation of the split's
+ * PTE table instead, with fail_page_alloc.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -351,13 +351,12 @@ static int pmds_split(struct _test_data_split_fail *self)
 /*
  * The failed PMD splits this test caused: the failures of fail_pmd_split
  * it used, each of which failed a split, and the PTE table allocations it
- * failed with fail_page_alloc. Those fail the split that needed the table,
- * unless that split must not fail: it then tries again until it has one,
- * and splits. So they failed a split if no watched PMD was split.
+ * failed with fail_page_alloc, each of which failed the split that needed
+ * the table.
  */
 static long failed_splits(struct _test_data_split_fail *self)
 {
-	return fail_pmd_split_used() + (pmds_split(self) ? 0 : table_allocs_failed);
+	return fail_pmd_split_used() + table_allocs_failed;
 }
 
 FIXTURE_SETUP(split_fail)
@@ -513,12 +512,29 @@ static bool fail_next_page_alloc(struct _test_data_split_fail *self)
 	return !put_file("/proc/thread-self/make-it-fail", "1");
 }
 
+/*
+ * Make the @nth fault injection point that this thread reaches fail, each
+ * of its page allocations being one (see fail_next_page_alloc()). Returns
+ * false if the kernel has no fail_page_alloc.
+ */
+static bool fail_nth_page_alloc(struct _test_data_split_fail *self, int nth)
+{
+	char val[16];
+
+	if (!fail_next_page_alloc(self) ||
+	    put_file("/proc/thread-self/make-it-fail", "0"))
+		return false;
+	snprintf(val, sizeof(val), "%d", nth);
+	return !put_file("/proc/thread-self/fail-nth", val);
+}
+
 /* Stop failing page allocations; tell whether the failure happened. */
 static bool page_alloc_failed(void)
 {
 	char times[32] = "";
 
 	put_file("/proc/thread-self/make-it-fail", "0");
+	put_file("/proc/thread-self/fail-nth", "0");
 	get_file(PAGE_ALLOC_DIR "/times", times, sizeof(times));
 	put_file(PAGE_ALLOC_DIR "/times", "0");
 	if (strcmp(times, "0"))
@@ -626,29 +642,6 @@ TEST_F(split_fail, mprotect_table_alloc_fails)
 	EXPECT_EQ(err, ENOMEM);
 	EXPECT_COUNTS(0, 1);
 	EXPECT_THP_UNCHANGED();
-}
-
-/*
- * munmap() waits for the PTE table of its split instead of failing: the
- * failed allocation is retried, and no split fails.
- */
-TEST_F(split_fail, munmap_table_alloc_fails)
-{
-	char *page = self->thp + self->psize;
-	bool failed;
-	int ret;
-
-	if (access(PAGE_ALLOC_DIR "/times", W_OK))
-		SKIP(return, "no " PAGE_ALLOC_DIR ": kernel without CONFIG_FAIL_PAGE_ALLOC?");
-	ASSERT_TRUE(fail_next_page_alloc(self));
-	ret = munmap(page, self->psize);
-	failed = page_alloc_failed();
-	ASSERT_TRUE(failed);
-	EXPECT_EQ(ret, 0);
-	EXPECT_COUNTS(1, 0);
-	EXPECT_EQ(bad_pages(self->thp, self->thp, self->psize, false), 0);
-	EXPECT_EQ(bad_pages(self->thp, page + self->psize,
-			    self->pmdsize - 2 * self->psize, false), 0);
 }
 
 TEST_F(split_fail, mremap_move_part)
@@ -1233,6 +1226,38 @@ TEST_F(split_fail, split_shared_folio_fails)
 	ASSERT_EQ(inject(1), 0);
 	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
 	stop_injecting();
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+
+	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
+	EXPECT_COUNTS(NR_SHARERS + 1, 1);
+	EXPECT_TRUE(check_huge_anon(self->thp, self->pmdsize, 0, self->pmdsize));
+	EXPECT_EQ(reap_sharers(pids, NR_SHARERS, go), 0);
+}
+
+/*
+ * The tables for the PMD splits of a shared THP are all allocated before
+ * any PMD is split: when the allocation of one in the middle fails, no PMD
+ * is split, no table is kept, and the THP stays mapped by every process.
+ * Splitting it again succeeds.
+ */
+TEST_F(split_fail, split_shared_folio_table_fails)
+{
+	pid_t pids[NR_SHARERS];
+	bool failed;
+	int go;
+
+	if (access(PAGE_ALLOC_DIR "/times", W_OK))
+		SKIP(return, "no " PAGE_ALLOC_DIR ": kernel without CONFIG_FAIL_PAGE_ALLOC?");
+	ASSERT_EQ(fork_sharers(self, pids, NR_SHARERS, &go), 0);
+	read_counts(&self->before);
+	ASSERT_TRUE(fail_nth_page_alloc(self, NR_SHARERS / 2));
+	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
+	failed = page_alloc_failed();
+	if (!failed) {
+		EXPECT_EQ(reap_sharers(pids, NR_SHARERS, go), 0);
+		SKIP(return, "the split allocated no PTE table (deposited tables)");
+	}
 	EXPECT_COUNTS(0, 1);
 	EXPECT_THP_UNCHANGED();
 
