@@ -25,8 +25,9 @@
  * swapped out, scanned and reclaimed, allocation stalls, PMD splits and
  * failed splits, page-table memory before and after the pressure, the
  * lowest number of free pages seen above the min watermarks during the
- * pressure (negative: the reserves were used), page allocation failure
- * reports (warn_alloc) in the kernel log, the pressure's wall time,
+ * pressure in any zone (negative: that zone's min reserve was used), page
+ * allocation failure reports (warn_alloc, rate-limited; allocations with
+ * __GFP_NOWARN make none) in the kernel log during the pressure, the pressure's wall time,
  * processes that died, pages that did not read back as written, and
  * whether the repetition finished. scripts/reclaim.sh tabulates them.
  */
@@ -34,6 +35,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -56,8 +58,8 @@
 static const char * const events[] = {
 	"oom_kill", "pswpout", "pswpin", "thp_split_pmd", "thp_split_pmd_failed",
 	"thp_swpout", "thp_swpout_fallback", "pgsteal_kswapd", "pgsteal_direct",
-	"pgscan_kswapd", "pgscan_direct", "allocstall_dma32", "allocstall_normal",
-	"allocstall_movable",
+	"pgscan_kswapd", "pgscan_direct", "allocstall_dma", "allocstall_dma32",
+	"allocstall_normal", "allocstall_movable",
 };
 
 #define CGROUP "/sys/fs/cgroup"
@@ -99,25 +101,34 @@ static long read_long(const char *path)
 }
 
 /*
- * Free pages above the min watermarks, summed over the populated zones of
- * /proc/zoneinfo: negative once allocations dip into the reserves.
+ * The lowest number of free pages above the min watermark among the zones
+ * of /proc/zoneinfo that have pages: negative once allocations dip into
+ * that zone's reserve. zoneinfo's "min" includes the watermark boost,
+ * which is no reserve: take it out.
  */
 static long free_above_min(void)
 {
-	long free = 0, min = 0, val;
+	long free = 0, min = 0, boost = 0, val, low = LONG_MAX;
 	char line[256];
 	FILE *f = fopen("/proc/zoneinfo", "r");
 
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, " pages free %ld", &val) == 1)
-			free += val;
+		if (!strncmp(line, "Node ", 5))
+			free = min = boost = 0;
+		else if (sscanf(line, " pages free %ld", &val) == 1)
+			free = val;
+		else if (sscanf(line, " boost %ld", &val) == 1)
+			boost = val;
 		else if (sscanf(line, " min %ld", &val) == 1)
-			min += val;
+			min = val;
+		else if (sscanf(line, " managed %ld", &val) == 1 && val > 0 &&
+			 free - (min - boost) < low)
+			low = free - (min - boost);
 	}
 	fclose(f);
-	return free - min;
+	return low == LONG_MAX ? 0 : low;
 }
 
 /* The kernel log from now on, to count warn_alloc() reports in it. */
@@ -130,14 +141,15 @@ static int kmsg_open(void)
 	return fd;
 }
 
+/* Count the records of the kernel log read from @fd that contain @what. */
 static long kmsg_count(int fd, const char *what)
 {
-	char rec[2048];
+	static char rec[8192];
 	ssize_t n;
 	long count = 0;
 
 	if (fd < 0)
-		return -1;
+		return 0;
 	for (;;) {
 		n = read(fd, rec, sizeof(rec) - 1);
 		if (n < 0 && errno == EPIPE)
@@ -148,7 +160,6 @@ static long kmsg_count(int fd, const char *what)
 		if (strstr(rec, what))
 			count++;
 	}
-	close(fd);
 	return count;
 }
 
@@ -165,7 +176,10 @@ static int memcg_setup(void)
 	return access(MEMCG "/memory.max", W_OK);
 }
 
-/* Make kswapd0 fail every @every-th page allocation that may not reclaim. */
+/*
+ * Have kswapd0 fail every @every-th page allocation that may not reclaim,
+ * once start_failing() is called.
+ */
 static int fail_kswapd_allocs(int every)
 {
 	char path[300], comm[64], val[32];
@@ -177,7 +191,7 @@ static int fail_kswapd_allocs(int every)
 	snprintf(val, sizeof(val), "%d", every);
 	if (put_file(FAIL_PAGE_ALLOC "/probability", "100") ||
 	    put_file(FAIL_PAGE_ALLOC "/interval", val) ||
-	    put_file(FAIL_PAGE_ALLOC "/times", "-1") ||
+	    put_file(FAIL_PAGE_ALLOC "/times", "0") ||
 	    put_file(FAIL_PAGE_ALLOC "/verbose", "0") ||
 	    put_file(FAIL_PAGE_ALLOC "/task-filter", "Y") ||
 	    put_file(FAIL_PAGE_ALLOC "/ignore-gfp-wait", "Y") ||
@@ -198,6 +212,11 @@ static int fail_kswapd_allocs(int every)
 	if (dir)
 		closedir(dir);
 	return found ? 0 : -1;
+}
+
+static void start_failing(void)
+{
+	put_file(FAIL_PAGE_ALLOC "/times", "-1");
 }
 
 static void stop_failing(void)
@@ -349,27 +368,35 @@ static void hog(size_t len, int out)
 }
 
 /*
- * A process that samples free_above_min() every 20 ms until the write end
- * of the pipe @stop is closed, then sends the lowest value on the pipe
- * @out.
+ * A process that samples free_above_min() and counts warn_alloc() reports
+ * in the kernel log every 20 ms until the write end of the pipe @stop is
+ * closed, then sends the lowest value and the count on the pipe @out.
  */
 static pid_t sampler(int stop[2], int out[2])
 {
 	struct pollfd pfd = { .fd = stop[0], .events = POLLIN };
-	long low = free_above_min(), v;
+	long res[2], v;
+	int kmsg = kmsg_open();
 	pid_t pid = fork();
 
-	if (pid)
+	if (pid) {
+		if (kmsg >= 0)
+			close(kmsg);
 		return pid;
+	}
 	close(stop[1]);
 	close(out[0]);
 	set_oom_score_adj("-1000\n");
+	res[0] = free_above_min();
+	res[1] = 0;
 	while (poll(&pfd, 1, 20) == 0) {
 		v = free_above_min();
-		if (v < low)
-			low = v;
+		if (v < res[0])
+			res[0] = v;
+		res[1] += kmsg_count(kmsg, "page allocation failure");
 	}
-	write_all(out[1], &low, sizeof(low));
+	res[1] += kmsg_count(kmsg, "page allocation failure");
+	write_all(out[1], res, sizeof(res));
 	_exit(0);
 }
 
@@ -377,16 +404,16 @@ static int repetition(int rep, int sharers, size_t thp_len, size_t hog_len,
 		      long memcg_max_mb, int fail_every)
 {
 	struct owner_report before = { 0 }, after = { 0 };
-	long ev0[NR_EVENTS], ev1[NR_EVENTS], pt0, pt1, pt2, low = 0, warn;
+	long ev0[NR_EVENTS], ev1[NR_EVENTS], pt0, pt1, pt2, res[2] = { 0, 0 };
 	long memcg_kb = 0;
-	int to_owner[2], from_owner[2], from_hog[2], stop[2], low_pipe[2];
-	int owner_died = 0, hog_died = 0, status, kmsg;
+	int to_owner[2], from_owner[2], from_hog[2] = { -1, -1 }, stop[2], low_pipe[2];
+	int owner_died = 0, hog_died = 0, status;
 	double pressure_ms = -1, t0;
 	pid_t opid, hpid = 0, spid;
 	char val[32];
 	size_t i;
 
-	if (pipe(to_owner) || pipe(from_owner) || pipe(from_hog))
+	if (pipe(to_owner) || pipe(from_owner))
 		return -1;
 	if (memcg_max_mb && memcg_setup()) {
 		printf("RECLAIM-ERROR rep=%d no memory cgroup\n", rep);
@@ -409,7 +436,6 @@ static int repetition(int rep, int sharers, size_t thp_len, size_t hog_len,
 		return -1;
 	}
 	pt1 = page_tables();
-	kmsg = kmsg_open();
 	read_events(ev0);
 	/* After the owner's fork: only the sampler may hold these pipes. */
 	if (pipe(stop) || pipe(low_pipe))
@@ -417,21 +443,25 @@ static int repetition(int rep, int sharers, size_t thp_len, size_t hog_len,
 	spid = sampler(stop, low_pipe);
 	close(stop[0]);
 	close(low_pipe[1]);
-	if (fail_every && fail_kswapd_allocs(fail_every)) {
-		printf("RECLAIM-ERROR rep=%d cannot fail kswapd's allocations\n", rep);
-		return -1;
-	}
+	if (fail_every)
+		start_failing();
 
-	if (memcg_max_mb)
+	if (memcg_max_mb) {
 		memcg_kb = read_long(MEMCG "/memory.current") / 1024;
+		if (memcg_kb <= memcg_max_mb * 1024)
+			printf("RECLAIM-ERROR rep=%d the cgroup uses %ld kB, not more than memory.max\n",
+			       rep, memcg_kb);
+	}
 	t0 = now_ms();
 	if (memcg_max_mb) {
 		/* The write reclaims from the cgroup until it fits. */
 		snprintf(val, sizeof(val), "%ldM", memcg_max_mb);
 		put_file(MEMCG "/memory.max", val);
 		pressure_ms = now_ms() - t0;
-		close(from_hog[1]);
 	} else {
+		/* After the owner's fork: only the hog may hold this pipe. */
+		if (pipe(from_hog))
+			return -1;
 		hpid = fork();
 		if (hpid < 0)
 			return -1;
@@ -450,18 +480,18 @@ static int repetition(int rep, int sharers, size_t thp_len, size_t hog_len,
 	if (fail_every)
 		stop_failing();
 	close(stop[1]);
-	if (read(low_pipe[0], &low, sizeof(low)) != sizeof(low))
-		low = 0;
+	if (read(low_pipe[0], res, sizeof(res)) != sizeof(res))
+		res[0] = res[1] = 0;
 	waitpid(spid, &status, 0);
 	read_events(ev1);
 	pt2 = page_tables();
 	if (hpid) {
 		kill(hpid, SIGKILL);
 		waitpid(hpid, &status, 0);
+		close(from_hog[0]);
 	}
 	if (memcg_max_mb)
 		put_file(MEMCG "/memory.max", "max");
-	close(from_hog[0]);
 	close(low_pipe[0]);
 
 	close(to_owner[1]);
@@ -469,16 +499,15 @@ static int repetition(int rep, int sharers, size_t thp_len, size_t hog_len,
 		owner_died = 1;
 	waitpid(opid, &status, 0);
 	close(from_owner[0]);
-	warn = kmsg_count(kmsg, "page allocation failure");
 
 	printf("RECLAIM rep=%d sharers=%d thps=%ld pressure_ms=%.0f", rep,
 	       sharers, before.thps, pressure_ms);
 	for (i = 0; i < NR_EVENTS; i++)
 		printf(" %s=%ld", events[i], ev1[i] - ev0[i]);
-	printf(" memcg_before_kb=%ld pt_thps_kb=%ld pt_peak_kb=%ld free_above_min_low=%ld"
+	printf(" memcg_before_kb=%ld pt_thps_kb=%ld pt_after_kb=%ld free_above_min_low=%ld"
 	       " warn_alloc=%ld owner_died=%d hog_died=%d sharers_died=%ld"
 	       " bad_pages=%ld sharers_bad=%ld check_ms=%.0f finished=%d\n",
-	       memcg_kb, pt1 - pt0, pt2 - pt0, low, warn, owner_died, hog_died,
+	       memcg_kb, pt1 - pt0, pt2 - pt0, res[0], res[1], owner_died, hog_died,
 	       after.sharers_died, after.bad, after.sharers_bad, after.check_ms,
 	       !owner_died && !hog_died);
 	fflush(stdout);
@@ -505,6 +534,10 @@ int main(int argc, char **argv)
 	if (argc > 6)
 		fail_every = atoi(argv[6]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (fail_every && fail_kswapd_allocs(fail_every)) {
+		printf("RECLAIM-ERROR cannot fail kswapd's allocations\n");
+		return 1;
+	}
 	/* The driver must survive the pressure it creates; its children not. */
 	set_oom_score_adj("-1000\n");
 	for (rep = 1; rep <= reps; rep++) {
