@@ -50,7 +50,7 @@ checkpatch:
 prefixes:
 	@bash $(S)/build-prefixes.sh
 
-## make cross: compile what the series touches for arm64, powerpc64le and
+## make cross: compile what the series touches for arm64, arm, powerpc64le and
 ## s390x (arch defconfig + THP) with Debian's cross compilers.
 cross:
 	@bash $(S)/deps.sh cross

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build-cross.sh [SRC] [ARCH...]: compile what the series touches (mm/,
-# fs/proc/, fs/dax.c, arch/ARCH/mm/) for arm64, powerpc64le, s390x and
-# sparc64 with Debian's cross compilers: the arch defconfig + THP, fault
+# fs/proc/, fs/dax.c, arch/ARCH/mm/) for arm64, arm (LPAE, HIGHPTE),
+# powerpc64le, s390x and sparc64 with Debian's cross compilers: the arch defconfig + THP, fault
 # injection and the series' options. Fails on any error, ignored
 # __must_check result, or object that still calls a function the series
 # removed (nothing is linked, so nm checks that).
@@ -13,7 +13,7 @@ src=${1:-}
 [ -n "$src" ] || src=$(bash "$ROOT/scripts/tree.sh" series)
 shift || true
 arches=("$@")
-[ ${#arches[@]} -gt 0 ] || arches=(arm64 powerpc s390 sparc)
+[ ${#arches[@]} -gt 0 ] || arches=(arm64 arm powerpc s390 sparc)
 # Functions the series removes; calls may remain only where compiled out.
 removed=(pgtable_trans_huge_deposit pgtable_trans_huge_withdraw
 	 radix__pgtable_trans_huge_deposit radix__pgtable_trans_huge_withdraw)
@@ -27,10 +27,11 @@ rc=0
 for arch in "${arches[@]}"; do
 	case $arch in
 	arm64)   cross=aarch64-linux-gnu-     defconfig=defconfig ;;
+	arm)     cross=arm-linux-gnueabihf-   defconfig=multi_v7_defconfig ;;
 	powerpc) cross=powerpc64le-linux-gnu- defconfig=ppc64le_defconfig ;;
 	s390)    cross=s390x-linux-gnu-       defconfig=defconfig ;;
 	sparc)   cross=sparc64-linux-gnu-     defconfig=sparc64_defconfig ;;
-	*) die "unknown architecture $arch (arm64, powerpc, s390, sparc)" ;;
+	*) die "unknown architecture $arch (arm64, arm, powerpc, s390, sparc)" ;;
 	esac
 	command -v "${cross}gcc" >/dev/null || die "${cross}gcc missing (run: bash scripts/deps.sh cross)"
 	out=$BUILD/cross-$arch
@@ -48,6 +49,8 @@ for arch in "${arches[@]}"; do
 		echo CONFIG_FAULT_INJECTION=y
 		echo CONFIG_FS_DAX=y
 		[ "$arch" = powerpc ] && echo CONFIG_PPC_SUBPAGE_PROT=y
+		# THP needs LPAE on 32-bit arm; HIGHPTE puts PTE tables in highmem.
+		[ "$arch" = arm ] && printf 'CONFIG_ARM_LPAE=y\nCONFIG_HIGHMEM=y\nCONFIG_HIGHPTE=y\n'
 		grep '^CONFIG_' "$ROOT/scripts/config/series.config"
 	} > "$frag"
 	(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m -O "$out" .config "$frag" >/dev/null)

@@ -14,8 +14,8 @@ pkgs=(
 tools=(gcc make bc bison flex cpio xz ccache git python3 qemu-system-x86_64 busybox codespell file perl)
 
 if [ "${1:-}" = cross ]; then
-	pkgs=(gcc-aarch64-linux-gnu gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu gcc-sparc64-linux-gnu)
-	tools=(aarch64-linux-gnu-gcc powerpc64le-linux-gnu-gcc s390x-linux-gnu-gcc sparc64-linux-gnu-gcc)
+	pkgs=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu gcc-sparc64-linux-gnu)
+	tools=(aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc powerpc64le-linux-gnu-gcc s390x-linux-gnu-gcc sparc64-linux-gnu-gcc)
 fi
 
 missing=()
