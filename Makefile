@@ -61,8 +61,10 @@ cross:
 bench: deps
 	@bash $(S)/bench.sh
 
-## make reclaim: swap out THPs mapped by 1 + 128 processes in a 1 GiB guest,
-## base and patched kernels: OOM kills, pages swapped, failed splits, times.
+## make reclaim: swap out THPs mapped by many processes in a 1 GiB guest,
+## base and patched kernels: OOM kills, reserve use, stalls, warn_alloc,
+## pages swapped, failed splits, times (RECLAIM_SCENARIO=sharers128,
+## sharers1000, sharers4000, memcg, memcg1000, fail, or all).
 reclaim: deps
 	@bash $(S)/reclaim.sh
 

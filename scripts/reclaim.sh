@@ -16,6 +16,8 @@
 #   fail         as sharers128, and fail_page_alloc fails every 64th page
 #                allocation of kswapd that may not reclaim (about the
 #                N/2-th PTE table of each THP's split), during the hog
+#   all          each of the above in turn, then one Markdown table of all
+#                (results/reclaim/table.md, scripts/reclaim_table.py)
 # RECLAIM_MEM (guest RAM), RECLAIM_SHARERS, RECLAIM_THP_MB, RECLAIM_HOG_MB,
 # RECLAIM_MEMCG_MB, RECLAIM_FAIL_EVERY and RECLAIM_REPS=3 override the
 # scenario's values. The boots alternate base, patched, ... RECLAIM_ROUNDS
@@ -25,6 +27,15 @@ set -euo pipefail
 
 need gcc cpio qemu-system-x86_64 python3
 scenario=${RECLAIM_SCENARIO:-sharers128}
+if [ "$scenario" = all ]; then
+	rc=0
+	for s in sharers128 sharers1000 sharers4000 memcg memcg1000 fail; do
+		RECLAIM_SCENARIO=$s bash "$0" || rc=1
+	done
+	python3 "$ROOT/scripts/reclaim_table.py" "$RESULTS/reclaim" \
+		sharers128 sharers1000 sharers4000 memcg memcg1000 fail | tee "$RESULTS/reclaim/table.md"
+	exit "$rc"
+fi
 # mem sharers thp_mb hog_mb memcg_mb fail_every
 case $scenario in
 sharers128)  set -- 1G 128 256 1024 0 0 ;;
@@ -33,7 +44,7 @@ sharers4000) set -- 1G 4000 8 1024 0 0 ;;
 memcg)       set -- 1G 128 128 0 96 0 ;;
 memcg1000)   set -- 1G 1000 32 0 140 0 ;;
 fail)        set -- 1G 128 256 1024 0 64 ;;
-*) die "unknown RECLAIM_SCENARIO '$scenario' (sharers128 sharers1000 sharers4000 memcg memcg1000 fail)" ;;
+*) die "unknown RECLAIM_SCENARIO '$scenario' (sharers128 sharers1000 sharers4000 memcg memcg1000 fail all)" ;;
 esac
 RECLAIM_MEM=${RECLAIM_MEM:-$1}
 RECLAIM_SHARERS=${RECLAIM_SHARERS:-$2}
