@@ -1213,6 +1213,24 @@ TEST_F(split_fail, split_shared_folio)
 }
 
 /*
+ * After a failed split of the THP that the sharers map: nothing changed,
+ * one failed split was counted, and a split without a failure then
+ * splits every PMD, and every sharer reads its data back.
+ */
+static void shared_split_failed(struct __test_metadata *_metadata,
+				struct _test_data_split_fail *self,
+				pid_t *pids, int go)
+{
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+
+	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
+	EXPECT_COUNTS(NR_SHARERS + 1, 1);
+	EXPECT_TRUE(check_huge_anon(self->thp, self->pmdsize, 0, self->pmdsize));
+	EXPECT_EQ(reap_sharers(pids, NR_SHARERS, go), 0);
+}
+
+/*
  * When one of those PMD splits fails, the THP is not split and stays
  * mapped by every process; splitting it again then succeeds.
  */
@@ -1226,13 +1244,7 @@ TEST_F(split_fail, split_shared_folio_fails)
 	ASSERT_EQ(inject(1), 0);
 	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
 	stop_injecting();
-	EXPECT_COUNTS(0, 1);
-	EXPECT_THP_UNCHANGED();
-
-	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
-	EXPECT_COUNTS(NR_SHARERS + 1, 1);
-	EXPECT_TRUE(check_huge_anon(self->thp, self->pmdsize, 0, self->pmdsize));
-	EXPECT_EQ(reap_sharers(pids, NR_SHARERS, go), 0);
+	shared_split_failed(_metadata, self, pids, go);
 }
 
 /*
@@ -1258,13 +1270,7 @@ TEST_F(split_fail, split_shared_folio_table_fails)
 		EXPECT_EQ(reap_sharers(pids, NR_SHARERS, go), 0);
 		SKIP(return, "the split allocated no PTE table (deposited tables)");
 	}
-	EXPECT_COUNTS(0, 1);
-	EXPECT_THP_UNCHANGED();
-
-	ASSERT_EQ(split_folios(self->thp, self->psize), 0);
-	EXPECT_COUNTS(NR_SHARERS + 1, 1);
-	EXPECT_TRUE(check_huge_anon(self->thp, self->pmdsize, 0, self->pmdsize));
-	EXPECT_EQ(reap_sharers(pids, NR_SHARERS, go), 0);
+	shared_split_failed(_metadata, self, pids, go);
 }
 
 /*
