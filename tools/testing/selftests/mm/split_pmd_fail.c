@@ -1323,6 +1323,8 @@ struct memcg_report {
 	int status;
 	int err;		/* errno of what failed */
 	long usage;		/* memory.current before memory.max was set */
+	long after;		/* memory.current right after the call */
+	long resident;		/* pages of the huge zero range still mapped */
 	long steps;		/* pages the fill populated */
 	char what[64];		/* what failed */
 };
@@ -1335,7 +1337,22 @@ enum {
 	MEMCG_CALL,
 	MEMCG_DATA,
 	MEMCG_VMA_NOMEM,
+	MEMCG_FORCED,
 };
+
+/* How many pages of [start, start + len) are mapped, from mincore(). */
+static long resident_pages(char *start, size_t len, size_t psize)
+{
+	unsigned char vec[1024];
+	long n = 0;
+	size_t i;
+
+	if (len / psize > sizeof(vec) || mincore(start, len, vec))
+		return -1;
+	for (i = 0; i < len / psize; i++)
+		n += vec[i] & 1;
+	return n;
+}
 
 /*
  * Create the cgroup v2 @path with the memory controller, mounting cgroup2
@@ -1407,7 +1424,7 @@ static int memcg_fail(struct memcg_report *r, int status, const char *what)
  * @r; the status is also the exit status.
  */
 static int memcg_child(struct _test_data_split_fail *self, const char *cg,
-		       bool dontneed, struct memcg_report *r)
+		       bool dontneed, bool zero, struct memcg_report *r)
 {
 	size_t pmdsize = self->pmdsize, psize = self->psize, i;
 	char path[256], *raw, *thp, *page, *filler;
@@ -1451,9 +1468,16 @@ static int memcg_child(struct _test_data_split_fail *self, const char *cg,
 		munmap(raw, thp - raw);
 	munmap(thp + pmdsize, raw + pmdsize - thp);
 	madvise(thp, pmdsize, MADV_HUGEPAGE);
-	fill(thp, pmdsize);
-	if (!check_huge_anon(thp, pmdsize, 1, pmdsize))
-		return memcg_fail(r, MEMCG_NO_THP, "no THP in the memcg");
+	if (zero) {
+		/* A read maps the huge zero page: all of it then is resident. */
+		if (*(volatile char *)thp ||
+		    resident_pages(thp, pmdsize, psize) != (long)(pmdsize / psize))
+			return memcg_fail(r, MEMCG_NO_THP, "no huge zero PMD");
+	} else {
+		fill(thp, pmdsize);
+		if (!check_huge_anon(thp, pmdsize, 1, pmdsize))
+			return memcg_fail(r, MEMCG_NO_THP, "no THP in the memcg");
+	}
 	page = thp + psize;
 
 	/*
@@ -1498,6 +1522,9 @@ static int memcg_child(struct _test_data_split_fail *self, const char *cg,
 		ret = munmap(page, psize);
 	err = errno;
 	alarm(0);
+	r->after = memcg_read(cg, "memory.current");
+	if (zero)
+		r->resident = resident_pages(thp, pmdsize, psize);
 	/* Make room in the memcg again: what follows may fault memory in. */
 	munmap(filler, MEMCG_FILL);
 
@@ -1524,6 +1551,18 @@ static int memcg_child(struct _test_data_split_fail *self, const char *cg,
 			return memcg_fail(r, MEMCG_CALL, "munmap()'s PMD split");
 		return memcg_fail(r, MEMCG_VMA_NOMEM, "munmap()");
 	}
+	if (zero) {
+		/*
+		 * The huge zero page was charged to no one: its split must
+		 * not force a table past memory.max. It clears the PMD
+		 * instead, and every page reads zero.
+		 */
+		if (r->after > r->usage + MEMCG_SLACK)
+			return memcg_fail(r, MEMCG_FORCED, "the split");
+		if (!is_zero(thp, pmdsize))
+			return memcg_fail(r, MEMCG_DATA, "the data");
+		return MEMCG_PASS;
+	}
 	if (bad_pages(thp, thp, psize, false) ||
 	    bad_pages(thp, page + psize, pmdsize - 2 * psize, false) ||
 	    (dontneed && !is_zero(page, psize)))
@@ -1540,7 +1579,8 @@ static int memcg_child(struct _test_data_split_fail *self, const char *cg,
  * the call hangs.
  */
 static void memcg_full(struct __test_metadata *_metadata,
-		       struct _test_data_split_fail *self, bool dontneed)
+		       struct _test_data_split_fail *self, bool dontneed,
+		       bool zero)
 {
 	struct memcg_report *r;
 	const char *why;
@@ -1563,7 +1603,7 @@ static void memcg_full(struct __test_metadata *_metadata,
 
 	pid = fork();
 	if (pid == 0)
-		_exit(memcg_child(self, cg, dontneed, r));
+		_exit(memcg_child(self, cg, dontneed, zero, r));
 	if (pid > 0)
 		waitpid(pid, &status, 0);
 	memcg_remove(cg, mounted);
@@ -1581,7 +1621,7 @@ static void memcg_full(struct __test_metadata *_metadata,
 		return;
 	ASSERT_TRUE(WIFEXITED(status));
 	if (WEXITSTATUS(status) == MEMCG_NO_THP)
-		SKIP(return, "no THP in the memory cgroup");
+		SKIP(return, "%s", r->what);
 	if (WEXITSTATUS(status) == MEMCG_NOT_FULL)
 		SKIP(return, "could not fill the memory cgroup (%ld pages: %s)",
 		     r->steps, strerror(r->err));
@@ -1596,9 +1636,16 @@ static void memcg_full(struct __test_metadata *_metadata,
 		TH_LOG("munmap() failed: %s, the THP is intact", strerror(r->err));
 		return;
 	}
+	if (zero)
+		TH_LOG("memory.current %ld after the call, limit %ld; %ld pages of the huge zero PMD still mapped (0: cleared, %ld: split)",
+		       r->after, r->usage + MEMCG_SLACK, r->resident,
+		       (long)(self->pmdsize / self->psize) - 1);
 	EXPECT_EQ(WEXITSTATUS(status), MEMCG_PASS) {
 		if (WEXITSTATUS(status) == MEMCG_DATA)
 			TH_LOG("the data of the THP changed");
+		else if (WEXITSTATUS(status) == MEMCG_FORCED)
+			TH_LOG("memory.current %ld after the call, over the limit %ld",
+			       r->after, r->usage + MEMCG_SLACK);
 		else
 			TH_LOG("%s failed: %s (memcg usage %ld + %d, %ld pages filled)",
 			       r->what, strerror(r->err), r->usage, MEMCG_SLACK,
@@ -1609,12 +1656,22 @@ static void memcg_full(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(split_fail, memcg_full_munmap, 120)
 {
-	memcg_full(_metadata, self, false);
+	memcg_full(_metadata, self, false, false);
 }
 
 TEST_F_TIMEOUT(split_fail, memcg_full_madv_dontneed, 120)
 {
-	memcg_full(_metadata, self, true);
+	memcg_full(_metadata, self, true, false);
+}
+
+/*
+ * MADV_DONTNEED of a page of a huge zero PMD in a full memcg: the split
+ * cannot charge a table without forcing it past memory.max, so it clears
+ * the PMD instead, and memory.current stays under the limit.
+ */
+TEST_F_TIMEOUT(split_fail, memcg_full_zero_madv_dontneed, 120)
+{
+	memcg_full(_metadata, self, true, true);
 }
 
 /* PAGEMAP_SCAN of [start, end) for pages written to, with @flags. */
