@@ -1470,7 +1470,7 @@ static int memcg_child(struct _test_data_split_fail *self, const char *cg,
 	madvise(thp, pmdsize, MADV_HUGEPAGE);
 	if (zero) {
 		/* A read maps the huge zero page: all of it then is resident. */
-		if (*(volatile char *)thp ||
+		if (FORCE_READ(thp[0]) ||
 		    resident_pages(thp, pmdsize, psize) != (long)(pmdsize / psize))
 			return memcg_fail(r, MEMCG_NO_THP, "no huge zero PMD");
 	} else {
@@ -1640,7 +1640,7 @@ static void memcg_full(struct __test_metadata *_metadata,
 		return;
 	}
 	if (zero)
-		TH_LOG("memory.peak %ld, limit %ld; %ld pages of the huge zero PMD still mapped (0: cleared, %ld: split)",
+		TH_LOG("memory.peak %ld, limit %ld; %ld pages still mapped (0: cleared, %ld: split)",
 		       r->peak, r->usage + MEMCG_SLACK, r->resident,
 		       (long)(self->pmdsize / self->psize) - 1);
 	EXPECT_EQ(WEXITSTATUS(status), MEMCG_PASS) {
