@@ -1640,7 +1640,7 @@ static void memcg_full(struct __test_metadata *_metadata,
 		return;
 	}
 	if (zero)
-		TH_LOG("memory.peak %ld, limit %ld; %ld pages still mapped (0: cleared, %ld: split)",
+		TH_LOG("memory.peak %ld, limit %ld; %ld pages mapped (0: cleared, %ld: split)",
 		       r->peak, r->usage + MEMCG_SLACK, r->resident,
 		       (long)(self->pmdsize / self->psize) - 1);
 	EXPECT_EQ(WEXITSTATUS(status), MEMCG_PASS) {
