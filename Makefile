@@ -3,7 +3,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all check deps base-src tree reset series base compare export \
-	check-copies check-export checkpatch prefixes cross bench reclaim test-tooling mail clean distclean help
+	check-copies check-export checkpatch prefixes cross bench reclaim soak debug test-tooling mail clean distclean help
 
 ## make: apply the series to the base, build the patched kernel, boot it in
 ## QEMU, run the series' tests, print the summary.
@@ -67,6 +67,19 @@ bench: deps
 ## sharers1000, sharers4000, memcg, memcg1000, fail, or all).
 reclaim: deps
 	@bash $(S)/reclaim.sh
+
+## make soak: fail_pmd_split at 1, 10 and 100 % of all PMD splits on the
+## patched kernel (THP=always) while stress-ng's vm stressors (--verify) and
+## run_vmtests.sh categories run; the base kernel without injection is the
+## noise floor. Fails on a kernel problem, hang, verify mismatch or leak.
+soak: deps
+	@bash $(S)/soak.sh
+
+## make debug: the patched kernel with lockdep, DEBUG_ATOMIC_SLEEP, kmemleak,
+## PAGE_TABLE_CHECK_ENFORCED, DEBUG_VM_PGTABLE; with KASAN on the series'
+## own tests (DEBUG_PROFILE=full), without on more categories (light).
+debug: deps
+	@bash $(S)/debug.sh
 
 test-tooling:
 	@python3 -m unittest discover -s $(S)/tests -t $(S)/tests -q

@@ -3,6 +3,8 @@
 # (or of the list TESTS_TXT=FILE, same format) statically from the tree SRC
 # (against the headers installed in OUT/usr), and pack them with
 # busybox-static, test_hmm.ko and the guest init into OUT/initramfs.cpio.
+# A list with "vmtests:CATEGORY" lines gets all of the tree's mm kselftests,
+# run_vmtests.sh and its scripts, bash-static and the kernel's modules.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,8 +28,9 @@ mm=$src/tools/testing/selftests/mm
 repo_mm=$ROOT/tools/testing/selftests/mm
 from_repo=$ksft/from-repo.txt
 : > "$from_repo"
-awk -v mm="$mm" -v repo="$repo_mm" -v from_repo="$from_repo" '
-	!/^#/ && NF {
+guest=$ROOT/scripts/guest
+awk -v mm="$mm" -v repo="$repo_mm" -v from_repo="$from_repo" -v guest="$guest" '
+	!/^#/ && NF && $1 !~ /^vmtests:/ && system("test -x " guest "/" $1 " -a ! -d " guest "/" $1) {
 		also_base = sub(/^\+/, "", $1)
 		if (system("test -f " mm "/" $1 ".c")) {
 			if (!also_base) { print "  not in this tree: " $1 > "/dev/stderr"; next }
@@ -42,10 +45,22 @@ awk -v mm="$mm" -v repo="$repo_mm" -v from_repo="$from_repo" '
 	{ print }
 	END { exit bad }' "$tests_txt" > "$list" ||
 	die "$tests_txt names a test that is nowhere"
-bins=$(awk '!/^#/ && NF { print $1 }' "$list" | sort -u)
+# "vmtests:CATEGORY" lines run the tree's run_vmtests.sh: they need all of
+# its mm kselftests, scripts and modules.
+vmtests=$(awk '$1 ~ /^vmtests:/ { print "y"; exit }' "$list")
+# Guest scripts (scripts/guest/NAME, executable: soak-start, soak-check)
+# are copied as they are; the soak's also need stress-ng.
+scripts=$(awk -v guest="$guest" '!/^#/ && NF && !system("test -x " guest "/" $1 " -a ! -d " guest "/" $1) { print $1 }' "$list" | sort -u)
+bins=$(awk -v guest="$guest" '!/^#/ && NF && $1 !~ /^vmtests:/ && system("test -x " guest "/" $1 " -a ! -d " guest "/" $1) { print $1 }' "$list" | sort -u)
 mapfile -t repo_bins < <(sort -u "$from_repo")
 mapfile -t tree_bins < <(comm -23 <(echo "$bins") <(sort -u "$from_repo"))
-log "initramfs: building $(echo $bins | wc -w) mm kselftests (static)"
+if [ -n "$vmtests" ]; then
+	need depmod
+	[ -x /bin/bash-static ] || die "bash-static missing (run: make deps)"
+	log "initramfs: building all mm kselftests (static) for run_vmtests.sh"
+else
+	log "initramfs: building $(echo $bins | wc -w) mm kselftests (static)"
+fi
 # The tree's Makefile and flags for all; VPATH finds the repo copies of the
 # tests the tree lacks (their own .c file only: the helpers that the tree's
 # Makefile links into the tests it lists, vm_util.c and so on, are not added).
@@ -53,20 +68,59 @@ mk() {
 	make -C "$mm" -j"$(nproc)" OUTPUT="$ksft" \
 		KHDR_INCLUDES="-isystem $out/usr/include" LDFLAGS=-static "$@"
 }
-if ! { { [ ${#tree_bins[@]} -eq 0 ] || mk "${tree_bins[@]/#/$ksft/}"; } &&
+if [ -n "$vmtests" ]; then
+	tree_targets=(all)
+else
+	tree_targets=("${tree_bins[@]/#/$ksft/}")
+fi
+if ! { { [ ${#tree_targets[@]} -eq 0 ] || mk "${tree_targets[@]}"; } &&
        { [ ${#repo_bins[@]} -eq 0 ] || mk VPATH="$repo_mm" "${repo_bins[@]/#/$ksft/}"; }; } \
 	> "$ksft/build.log" 2>&1; then
 	grep -m5 -E 'error' "$ksft/build.log" >&2 || tail -n5 "$ksft/build.log" >&2
 	die "kselftest build failed (log: $ksft/build.log)"
 fi
 
-root=$out/initramfs
+# INITRAMFS=NAME: write OUT/NAME.cpio (and OUT/NAME/) instead of OUT/initramfs.
+name=${INITRAMFS:-initramfs}
+root=$out/$name
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests,lib/modules}
 cp "$busybox" "$root/bin/busybox"
 install -m 755 "$ROOT/scripts/guest/init" "$root/init"
 for b in $bins; do cp "$ksft/$b" "$root/tests/"; done
 cp "$list" "$root/tests/tests.txt"
-find "$out" -name 'test_hmm.ko' -not -path "$root/*" -exec cp {} "$root/lib/modules/" \;
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out/initramfs.cpio"
-log "initramfs: $out/initramfs.cpio ($(du -h "$out/initramfs.cpio" | cut -f1))"
+[ ! -f "$out/lib/test_hmm.ko" ] || cp "$out/lib/test_hmm.ko" "$root/lib/modules/"
+if [ -n "$vmtests" ]; then
+	# run_vmtests.sh and its helpers: every binary and script of the
+	# tree's mm kselftests, bash, and the kernel's modules where modprobe
+	# finds them (test_vmalloc, hwpoison_inject, test_hmm).
+	cp /bin/bash-static "$root/bin/bash"
+	find "$ksft" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
+	cp "$mm"/*.sh "$root/tests/"
+	make -s -C "$src" O="$out" INSTALL_MOD_PATH="$root" INSTALL_MOD_STRIP=1 \
+		modules_install >/dev/null || die "modules_install into the initramfs failed"
+	# The page_frag category's module, built out of tree against OUT.
+	if [ -d "$mm/page_frag" ]; then
+		rm -rf "$ksft/page_frag" && cp -r "$mm/page_frag" "$ksft/page_frag"
+		if make -s -C "$out" M="$ksft/page_frag" modules >"$ksft/page_frag.log" 2>&1; then
+			mkdir -p "$root/tests/page_frag"
+			cp "$ksft/page_frag/page_frag_test.ko" "$root/tests/page_frag/"
+		else
+			log "initramfs: page_frag_test.ko does not build here (log: $ksft/page_frag.log)"
+		fi
+	fi
+fi
+for sc in $scripts; do
+	install -m 755 "$guest/$sc" "$root/tests/$sc"
+	case $sc in
+	soak-*)	# stress-ng is dynamically linked: it, its libraries and the loader.
+		sng=$(command -v stress-ng) || die "stress-ng missing (run: make deps; bash scripts/deps.sh soak)"
+		cp "$sng" "$root/bin/stress-ng"
+		ldd "$sng" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done;;
+	esac
+done
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out/$name.cpio"
+log "initramfs: $out/$name.cpio ($(du -h "$out/$name.cpio" | cut -f1))"

@@ -20,7 +20,7 @@ series_frag=$ROOT/scripts/config/series.config
 frags=("$ROOT/scripts/config/test.config" "$series_frag" "${EXTRA_FRAGMENTS[@]:-}")
 frags=($(printf '%s\n' "${frags[@]}" | grep -v '^$'))
 if [ "$thp" = THP=n ]; then
-	printf 'CONFIG_TRANSPARENT_HUGEPAGE=n\nCONFIG_TRANSPARENT_HUGEPAGE_MADVISE=n\nCONFIG_TEST_HMM=n\n%s\n' "$(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/\1=n/p' "$series_frag")" > "$out/thp-off.config"
+	printf 'CONFIG_TRANSPARENT_HUGEPAGE=n\nCONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=n\nCONFIG_THP_SWAP=n\nCONFIG_TEST_HMM=n\n%s\n' "$(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/\1=n/p' "$series_frag")" > "$out/thp-off.config"
 	frags+=("$out/thp-off.config")
 fi
 # Options of series.config that this tree does not define are left out.

@@ -21,7 +21,8 @@ stripped; lines that are not TAP/KTAP (kernel messages, chatter) are ignored.
       TAP version 13 / 1..N / ok N DESC [# SKIP|TODO|XFAIL|XPASS ...] /
       not ok N DESC [# reason] / Bail out! REASON / # diagnostics
       ===KSELFTEST-END NAME rc=RC===
-  row "kselftest:NAME". Only unindented results count; a timestamped line
+  row "kselftest:NAME" ("vmtests:CATEGORY" for a category of
+  run_vmtests.sh: one case per binary it runs). Only unindented results count; a timestamped line
   in a block is a kernel message, not the binary's. RC: 0 pass, 4 skip
   (KSFT_SKIP), 124 killed by the guest's time limit, else a failure. Cases of
   the plan that did not report fail ("case K: missing"; skips if RC is 4).
@@ -78,7 +79,7 @@ RUN_END = "===RUN-END==="
 # the suite, on kernels that have the counter). Only the suites that inject
 # failures may move it; anywhere else a split failed that nobody asked for.
 COUNTER = re.compile(r"^===COUNTER (.+?) thp_split_pmd_failed=(-?\d+)===$")
-INJECTING = {"split_pmd_fail", "hmm-tests"}
+INJECTING = {"split_pmd_fail", "hmm-tests", "vmtests:thp", "vmtests:hmm"}
 PROBLEM = re.compile(
     r"^(Kernel panic - not syncing|BUG: |kernel BUG at |Oops: |Oops - |"
     r"WARNING: (CPU: |at |\S+:\d+ at )|general protection fault|KASAN: |UBSAN: |"
@@ -254,6 +255,10 @@ def finish_block(res, name, lines, rc):
             m = RESULT.match(line)
             if m:
                 results.append(verdict(m))
+    # run_vmtests.sh counts a test it skips without running it (khugepaged
+    # all:file without XFS) in its plan but prints no result for it: when
+    # the script ran to its end, a missing case of a category is a skip.
+    vm_done = name.startswith("vmtests:") and rc is not None and rc not in (124, 137)
     # Why the binary stopped comes first, so that it is shown before the
     # list of cases it never reached.
     why = []
@@ -265,10 +270,10 @@ def finish_block(res, name, lines, rc):
         why.append(("fail", "timeout"))
     elif rc == 137:
         why.append(("fail", "killed by SIGKILL before its time limit (OOM?)"))
-    elif rc not in (0, 4) and not bail and (plan and len(results) < plan or
+    elif rc not in (0, 4) and not bail and (plan and len(results) < plan and not vm_done or
                                all(k != "fail" for k, _ in results)):
         why.append(("fail", "exit code %d" % rc))
-    missing = [("skip" if rc == 4 else "fail", "case %d: missing (plan 1..%d)" % (i, plan))
+    missing = [("skip" if rc == 4 or vm_done else "fail", "case %d: missing (plan 1..%d)" % (i, plan))
                for i in range(len(results) + 1, (plan or 0) + 1)]
     failed = [r for r in results if r[0] == "fail"]
     results = [r for r in results if r[0] != "fail"] + failed + why + missing
@@ -277,7 +282,7 @@ def finish_block(res, name, lines, rc):
         why = (d.group(2) if d else reason) or ""
         case = "exit code %d" % rc + (why and ": " + why)
         results.append(("skip" if rc == 4 or d else "pass", case))
-    suite = res.suite("kselftest:" + name)
+    suite = res.suite(name if name.startswith("vmtests:") else "kselftest:" + name)
     for kind, case in results:
         suite.add(kind, case)
 
@@ -500,8 +505,9 @@ def compare(base, patched, known=frozenset(), out=None, reruns=(), rerun_list=No
         print("REGRESSION: %s" % r, file=out)
     if rerun_list:
         flaky = flaky_suites(known)
-        names = sorted({r.split(":", 2)[1] for r in regressions
-                        if r.startswith("kselftest:") and r.split(": ")[0] in flaky})
+        suites = {r.split(": ")[0] for r in regressions}
+        names = sorted(n if n.startswith("vmtests:") else n.split(":", 1)[1] for n in suites
+                       if n.startswith(("kselftest:", "vmtests:")) and n in flaky)
         with open(rerun_list, "w", encoding="utf-8") as f:
             f.writelines(n.split("@")[0] + "\n" for n in names)
     t = patched["totals"]

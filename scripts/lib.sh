@@ -79,7 +79,7 @@ ab_run() {
 			log "$name: $kind kernel, round $r of $rounds"
 			INITRD=$BUILD/$name/initramfs.cpio TIMEOUT=${TIMEOUT:-1800} \
 				bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$res/$kind/r$r" \
-				testbed.list="$name.txt" testbed.hugepages=0 ||
+				testbed.list="$name.txt" testbed.hugepages=0 testbed.thp=madvise ||
 				die "$name: the $kind kernel run did not finish (see $res/$kind/r$r/console.log)"
 			cat "$res/$kind/r$r/user.log" >> "$res/$kind/user.log"
 		done

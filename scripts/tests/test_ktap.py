@@ -524,6 +524,31 @@ class Compare(unittest.TestCase):
         self.assertEqual(ktap.compare(base, patched, known, out=io.StringIO(),
                                       reruns=[rerun, oops]), 1)
 
+    def test_run_vmtests_category(self):
+        # One row per category, one case per binary; its tests' own TAP is
+        # "# "-prefixed by run_vmtests.sh and does not count.
+        log = ("===KSELFTEST-BEGIN vmtests:ksm===\nTAP version 13\n# TAP version 13\n"
+               "# ok 1 inner case\nok 1 ksm_tests -M -p 10\n# not ok 1 inner\n"
+               "not ok 2 ksm_functional_tests # exit=1\nok 3 ksm_tests -U # SKIP\n1..3\n"
+               "===KSELFTEST-END vmtests:ksm rc=1===\n===RUN-END===\n")
+        res = ktap.parse(log).as_dict()
+        self.assertEqual(list(res["suites"]), ["vmtests:ksm"])
+        s = res["suites"]["vmtests:ksm"]
+        self.assertEqual((s["passed_cases"], s["failed_cases"], s["skipped_cases"]),
+                         (["ksm_tests -M -p 10"], ["ksm_functional_tests"], ["ksm_tests -U"]))
+        # run_vmtests.sh's plan counts a test it skips without a result line.
+        cut = ktap.parse(log.replace("1..3", "1..4")).as_dict()["suites"]["vmtests:ksm"]
+        self.assertEqual((cut["fail"], cut["skip"]), (1, 2))
+        hung = ktap.parse(log.replace("1..3", "1..4").replace("rc=1", "rc=124")).as_dict()
+        self.assertIn("case 4: missing (plan 1..4)", hung["suites"]["vmtests:ksm"]["failed_cases"])
+        # A known-flaky category that fails otherwise is rerun by its name.
+        base = ktap.parse(log.replace("not ok 2", "ok 2")).as_dict()
+        listing = os.path.join(self.tmp.name, "rerun.txt")
+        self.assertEqual(ktap.compare(base, res, {("vmtests:ksm", "other")}, out=io.StringIO(),
+                                      rerun_list=listing), 1)
+        with open(listing) as f:
+            self.assertEqual(f.read(), "vmtests:ksm\n")
+
     def test_suite_gone_and_kernel_problem(self):
         base = self.summary("pass.log", "b.json")
         rc, out, _ = run_cli("--compare", base, self.summary("oops.log", "p.json"))

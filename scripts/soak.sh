@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# soak.sh: random PMD-split failures under load. One boot per level: the base
+# kernel without injection (the noise floor), then the patched kernel with
+# fail_pmd_split failing SOAK_LEVELS percent (default "1 10 100") of all PMD
+# splits, system-wide, THP=always. In each boot stress-ng's vm stressors run
+# one after the other with --verify (SOAK_STRESSOR_SECONDS each, default 6)
+# while a set of run_vmtests.sh categories runs beside them, each with a
+# short time limit (scripts/guest/soak.txt). Test failures are expected
+# under injection and only listed. A kernel problem on the console (MM CI's
+# list and ours: WARNING, BUG, Oops, KASAN, lockdep, RCU stall, hung task,
+# lockup), a hang, a stress-ng --verify mismatch, a kmemleak report, or no
+# injected failure at a level above 0 fails the soak.
+# SOAK_KERNEL=series-debug-light (or -full) soaks a make debug kernel instead.
+# Results: results/soak/LEVEL/, the table in results/soak/table.md.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+need qemu-system-x86_64 python3 cpio
+bash "$ROOT/scripts/deps.sh" soak
+levels=${SOAK_LEVELS:-1 10 100}
+secs=${SOAK_STRESSOR_SECONDS:-6}
+kernel=${SOAK_KERNEL:-series}
+res=$RESULTS/soak
+rm -rf "$res"
+mkdir -p "$res"
+
+list=$BUILD/soak.txt
+sed "s/@SECONDS@/$secs/" "$ROOT/scripts/guest/soak.txt" > "$list"
+case $kernel in
+series) ;;
+series-debug-light) frag=$ROOT/scripts/config/debug-light.config;;
+series-debug-full) frag=$ROOT/scripts/config/debug.config;;
+*) die "SOAK_KERNEL=$kernel: series, series-debug-light or series-debug-full";;
+esac
+for kind in base "$kernel"; do
+	src=$(bash "$ROOT/scripts/tree.sh" "${kind%%-*}")
+	if [ "$kind" != "${kind%%-*}" ]; then
+		EXTRA_FRAGMENTS=$frag bash "$ROOT/scripts/build-kernel.sh" "$src" "$BUILD/$kind"
+	else
+		bash "$ROOT/scripts/build-kernel.sh" "$src" "$BUILD/$kind"
+	fi
+	TESTS_TXT=$list INITRAMFS=soak bash "$ROOT/scripts/build-initramfs.sh" "$src" "$BUILD/$kind"
+done
+
+runs=()
+for level in 0 $levels; do
+	kind=$kernel; [ "$level" = 0 ] && kind=base
+	r=$res/$kind-$level
+	log "soak: $kind kernel, fail_pmd_split at $level %"
+	qrc=0
+	INITRD=$BUILD/$kind/soak.cpio MEM=${MEM:-4G} TIMEOUT=${TIMEOUT:-4500} \
+		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$r" testbed.soak="$level" || qrc=$?
+	cat "$r/console.log" "$r/user.log" 2>/dev/null | tr -d '\r' > "$r/run.log" || true
+	python3 "$ROOT/scripts/ktap.py" "$r/run.log" --label "$kind $level %" --json "$r/summary.json" \
+		> "$r/summary.txt" || true
+	runs+=("$kind:$level:$r")
+done
+python3 "$ROOT/scripts/soak_table.py" "${runs[@]}" | tee "$res/table.md"
