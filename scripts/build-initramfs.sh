@@ -18,7 +18,10 @@ busybox=$(command -v busybox || true)
 	die "busybox is not the static build (run: make deps)"
 [ -d "$out/usr/include" ] || die "$out/usr/include missing: build the kernel first"
 
+# Built anew each time: make would keep a binary built with other flags or
+# from another state of the tree.
 ksft=$out/kselftest
+rm -rf "$ksft"
 mkdir -p "$ksft"
 # Tests that the series adds are not in the base tree: leave them out there,
 # unless tests.txt marks them "+NAME": those are built from the repo's copy
@@ -55,7 +58,7 @@ bins=$(awk -v guest="$guest" '!/^#/ && NF && $1 !~ /^vmtests:/ && system("test -
 mapfile -t repo_bins < <(sort -u "$from_repo")
 mapfile -t tree_bins < <(comm -23 <(echo "$bins") <(sort -u "$from_repo"))
 if [ -n "$vmtests" ]; then
-	need depmod
+	need depmod pgrep killall ldd
 	[ -x /bin/bash-static ] || die "bash-static missing (run: make deps)"
 	log "initramfs: building all mm kselftests (static) for run_vmtests.sh"
 else
@@ -64,9 +67,11 @@ fi
 # The tree's Makefile and flags for all; VPATH finds the repo copies of the
 # tests the tree lacks (their own .c file only: the helpers that the tree's
 # Makefile links into the tests it lists, vm_util.c and so on, are not added).
+# EXTRA_CFLAGS too: the rule of the x86 *_64 binaries (protection_keys_64,
+# ...) links with CFLAGS and EXTRA_CFLAGS, not LDFLAGS.
 mk() {
 	make -C "$mm" -j"$(nproc)" OUTPUT="$ksft" \
-		KHDR_INCLUDES="-isystem $out/usr/include" LDFLAGS=-static "$@"
+		KHDR_INCLUDES="-isystem $out/usr/include" LDFLAGS=-static EXTRA_CFLAGS=-static "$@"
 }
 if [ -n "$vmtests" ]; then
 	tree_targets=(all)
@@ -95,6 +100,9 @@ if [ -n "$vmtests" ]; then
 	# tree's mm kselftests, bash, and the kernel's modules where modprobe
 	# finds them (test_vmalloc, hwpoison_inject, test_hmm).
 	cp /bin/bash-static "$root/bin/bash"
+	# va_high_addr_switch.sh (hugevm) reads the kernel's config.
+	mkdir -p "$root/boot"
+	cp "$out/.config" "$root/boot/config-$(cat "$out/include/config/kernel.release")"
 	find "$ksft" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
 	cp "$mm"/*.sh "$root/tests/"
 	make -s -C "$src" O="$out" INSTALL_MOD_PATH="$root" INSTALL_MOD_STRIP=1 \
@@ -110,16 +118,29 @@ if [ -n "$vmtests" ]; then
 		fi
 	fi
 fi
+# A dynamically linked host program, its libraries and the loader.
+copy_with_libs() {
+	local bin=$1 dest=$2 lib
+	cp "$bin" "$root$dest"
+	ldd "$bin" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+if [ -n "$vmtests" ]; then
+	# Tools that run_vmtests.sh's scripts use and busybox lacks (pgrep) or
+	# has without the options they use (killall --wait): found first in PATH.
+	mkdir -p "$root/usr/local/bin"
+	for t in pgrep killall; do
+		copy_with_libs "$(command -v "$t")" "/usr/local/bin/$t"
+	done
+fi
 for sc in $scripts; do
 	install -m 755 "$guest/$sc" "$root/tests/$sc"
 	case $sc in
 	soak-*)	# stress-ng is dynamically linked: it, its libraries and the loader.
-		sng=$(command -v stress-ng) || die "stress-ng missing (run: make deps; bash scripts/deps.sh soak)"
-		cp "$sng" "$root/bin/stress-ng"
-		ldd "$sng" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
-			mkdir -p "$root$(dirname "$lib")"
-			cp -L "$lib" "$root$lib"
-		done;;
+		sng=$(command -v stress-ng) || die "stress-ng missing (run: bash scripts/deps.sh soak)"
+		copy_with_libs "$sng" /bin/stress-ng;;
 	esac
 done
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out/$name.cpio"

@@ -9,10 +9,10 @@ pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves cpio
 	xz-utils zstd kmod rsync ccache git python3
 	qemu-system-x86 busybox-static codespell file
-	libcap-dev libnuma-dev bash-static
+	libcap-dev libnuma-dev bash-static procps psmisc
 )
 # Tools probed by name; if any is missing, install the whole set.
-tools=(gcc make bc bison flex cpio xz ccache git python3 qemu-system-x86_64 busybox codespell file perl)
+tools=(gcc make bc bison flex cpio xz ccache git python3 qemu-system-x86_64 busybox codespell file perl pgrep killall)
 
 if [ "${1:-}" = cross ]; then
 	pkgs=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu gcc-sparc64-linux-gnu)

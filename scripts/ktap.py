@@ -242,8 +242,62 @@ class KUnit:
             self.abandon(self.stack.pop())
 
 
-def finish_block(res, name, lines, rc):
-    """One kselftest binary: its TAP lines and exit code (None: no END)."""
+RUNNING = re.compile(r"^# running (?:bash )?\./?(.+)$")
+
+
+def block_cases(lines, rc, vmtests=False):
+    """[(kind, case)] of one block: see finish_block."""
+    tmp = Result()
+    finish_block(tmp, "x", lines, rc, vmtests)
+    got = tmp.suites["kselftest:x"]
+    return ([("pass", c) for c in got.passed] + [("fail", c) for c in got.failed] +
+            [("skip", c) for c in got.skipped])
+
+
+def finish_vmtests(res, name, lines, rc):
+    """One run_vmtests.sh category. Its own TAP has one result per binary
+    (judged as a kselftest block: time limit, truncation, cases of its plan
+    it never printed); each binary's output, between "# running ./BINARY
+    ARGS" and that result, is "# "-prefixed. A binary with TAP of its own
+    gives its cases instead of its one result, named "BINARY ARGS: CASE" and
+    judged as a kselftest block whose exit code is the one run_vmtests.sh
+    reports (ok: 0, SKIP: 4, "# exit=N": N)."""
+    top, nested = [], {}
+    binary, inner = None, []
+    for line in lines:
+        m = RUNNING.match(line)
+        if m:
+            binary, inner = m.group(1), []
+            continue
+        m = RESULT.match(line) if binary is not None else None
+        if m:
+            kind, case = verdict(m)
+            e = re.search(r"\bexit=(-?\d+)", m.group(4) or "")
+            brc = 4 if kind == "skip" else 0 if kind == "pass" else int(e.group(1)) if e else 1
+            if any(RESULT.match(x) or PLAN.match(x) for x in inner):
+                nested.setdefault(case, []).append(
+                    [(k, "%s: %s" % (case, c)) for k, c in block_cases(inner, brc)])
+            top.append(line)
+            binary, inner = None, []
+        elif binary is not None and line.startswith("# "):
+            inner.append(line[2:])
+        elif binary is None:
+            top.append(line)
+    cases = []
+    for kind, case in block_cases(top, rc, vmtests=True):
+        cases += nested[case].pop(0) if nested.get(case) else [(kind, case)]
+    if binary is not None:              # cut short (time limit) in this binary
+        cases += [(k, "%s: %s" % (binary, c)) for k, c in block_cases(inner, None)]
+    suite = res.suite(name)
+    for kind, case in cases:
+        suite.add(kind, case)
+
+
+def finish_block(res, name, lines, rc, vmtests=False):
+    """One kselftest binary: its TAP lines and exit code (None: no END);
+    VMTESTS: the TAP of run_vmtests.sh itself."""
+    if name.startswith("vmtests:"):
+        return finish_vmtests(res, name, lines, rc)
     results, plan, reason, bail = [], None, None, None
     for line in lines:                  # indented results are nested ones: not matched
         m = PLAN.match(line)
@@ -258,7 +312,7 @@ def finish_block(res, name, lines, rc):
     # run_vmtests.sh counts a test it skips without running it (khugepaged
     # all:file without XFS) in its plan but prints no result for it: when
     # the script ran to its end, a missing case of a category is a skip.
-    vm_done = name.startswith("vmtests:") and rc is not None and rc not in (124, 137)
+    vm_done = vmtests and rc is not None and rc not in (124, 137)
     # Why the binary stopped comes first, so that it is shown before the
     # list of cases it never reached.
     why = []

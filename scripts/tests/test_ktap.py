@@ -549,6 +549,29 @@ class Compare(unittest.TestCase):
         with open(listing) as f:
             self.assertEqual(f.read(), "vmtests:ksm\n")
 
+    def test_run_vmtests_nested_cases(self):
+        # A binary's own TAP, "# "-prefixed between "# running" and its
+        # result, gives its cases; a script without TAP stays one case.
+        log = ("===KSELFTEST-BEGIN vmtests:thp===\nTAP version 13\n"
+               "# -unnin--./k-\n# running ./khugepaged -s 2\n# TAP version 13\n# 1..2\n"
+               "# ok 1 collapse_full\n# # Totals: pass:1\n# not ok 2 collapse_empty\n# [FAIL]\n"
+               "not ok 1 khugepaged -s 2 # exit=1\n"
+               "# running ./transhuge-stress -d 20\n# 12.3 MiB/s\n# [PASS]\nok 2 transhuge-stress -d 20\n"
+               "# running ./split_pmd_fail\n# TAP version 13\n# 1..2\n# ok 1 a\n# ok 2 b\n"
+               "# [FAIL]\nnot ok 3 split_pmd_fail # exit=1\n"
+               "# running bash ./test_hmm.sh smoke\n# TAP version 13\n# 1..3\n# ok 1 c\n"
+               "# ok 2 d # SKIP no device\n# [SKIP]\nok 4 test_hmm.sh smoke # SKIP\n"
+               "# running ./folio_split_race_test\n# TAP version 13\n# 1..2\n# ok 1 e\n")
+        res = ktap.parse(log + "===KSELFTEST-END vmtests:thp rc=124===\n===RUN-END===\n").as_dict()
+        s = res["suites"]["vmtests:thp"]
+        self.assertEqual(sorted(s["passed_cases"]), sorted([
+            "khugepaged -s 2: collapse_full", "transhuge-stress -d 20", "split_pmd_fail: a",
+            "split_pmd_fail: b", "test_hmm.sh smoke: c", "folio_split_race_test: e"]))
+        self.assertEqual(s["failed_cases"], ["khugepaged -s 2: collapse_empty", "split_pmd_fail: exit code 1",
+                                             "timeout", "folio_split_race_test: truncated",
+                                             "folio_split_race_test: case 2: missing (plan 1..2)"])
+        self.assertEqual(s["skipped_cases"], ["test_hmm.sh smoke: d", "test_hmm.sh smoke: case 3: missing (plan 1..3)"])
+
     def test_suite_gone_and_kernel_problem(self):
         base = self.summary("pass.log", "b.json")
         rc, out, _ = run_cli("--compare", base, self.summary("oops.log", "p.json"))
