@@ -58,7 +58,7 @@ bins=$(awk -v guest="$guest" '!/^#/ && NF && $1 !~ /^vmtests:/ && system("test -
 mapfile -t repo_bins < <(sort -u "$from_repo")
 mapfile -t tree_bins < <(comm -23 <(echo "$bins") <(sort -u "$from_repo"))
 if [ -n "$vmtests" ]; then
-	need depmod pgrep killall ldd
+	need depmod pgrep killall getconf ldd gzip
 	[ -x /bin/bash-static ] || die "bash-static missing (run: make deps)"
 	log "initramfs: building all mm kselftests (static) for run_vmtests.sh"
 else
@@ -102,7 +102,8 @@ if [ -n "$vmtests" ]; then
 	cp /bin/bash-static "$root/bin/bash"
 	# va_high_addr_switch.sh (hugevm) reads the kernel's config.
 	mkdir -p "$root/boot"
-	cp "$out/.config" "$root/boot/config-$(cat "$out/include/config/kernel.release")"
+	# (with "gzip -dcfq", which in busybox does not pass plain text through)
+	gzip -c "$out/.config" > "$root/boot/config-$(cat "$out/include/config/kernel.release")"
 	find "$ksft" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
 	cp "$mm"/*.sh "$root/tests/"
 	make -s -C "$src" O="$out" INSTALL_MOD_PATH="$root" INSTALL_MOD_STRIP=1 \
@@ -128,10 +129,11 @@ copy_with_libs() {
 	done
 }
 if [ -n "$vmtests" ]; then
-	# Tools that run_vmtests.sh's scripts use and busybox lacks (pgrep) or
-	# has without the options they use (killall --wait): found first in PATH.
+	# Tools that run_vmtests.sh's scripts use and busybox lacks (pgrep,
+	# getconf) or has without the options they use (killall --wait): the
+	# host's, found first in PATH.
 	mkdir -p "$root/usr/local/bin"
-	for t in pgrep killall; do
+	for t in pgrep killall getconf; do
 		copy_with_libs "$(command -v "$t")" "/usr/local/bin/$t"
 	done
 fi

@@ -16,7 +16,7 @@ initrd=${INITRD:-$kout/initramfs.cpio}
 [ -f "$kernel" ] || die "$kernel missing: build the kernel first"
 [ -f "$initrd" ] || die "$initrd missing: build the initramfs first"
 mkdir -p "$res"
-TIMEOUT=${TIMEOUT:-2400}
+TIMEOUT=${TIMEOUT:-3600}
 MEM=${MEM:-4G}
 case $MEM in
 	*G) mem_mb=$(( ${MEM%G} * 1024 ));;

@@ -10,7 +10,8 @@
 # list and ours: WARNING, BUG, Oops, KASAN, lockdep, RCU stall, hung task,
 # lockup), a hang, a stress-ng --verify mismatch, a kmemleak report, or no
 # injected failure at a level above 0 fails the soak.
-# SOAK_KERNEL=series-debug-light (or -full) soaks a make debug kernel instead.
+# SOAK_KERNEL=series-debug-light (or -full) soaks a make debug kernel instead;
+# SOAK_FLOOR=no leaves out the base kernel's boot.
 # Results: results/soak/LEVEL/, the table in results/soak/table.md.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -32,7 +33,9 @@ series-debug-light) frag=$ROOT/scripts/config/debug-light.config;;
 series-debug-full) frag=$ROOT/scripts/config/debug.config;;
 *) die "SOAK_KERNEL=$kernel: series, series-debug-light or series-debug-full";;
 esac
-for kind in base "$kernel"; do
+floor=${SOAK_FLOOR:-yes}
+kinds=("$kernel"); [ "$floor" = no ] || kinds=(base "$kernel")
+for kind in "${kinds[@]}"; do
 	src=$(bash "$ROOT/scripts/tree.sh" "${kind%%-*}")
 	if [ "$kind" != "${kind%%-*}" ]; then
 		EXTRA_FRAGMENTS=$frag bash "$ROOT/scripts/build-kernel.sh" "$src" "$BUILD/$kind"
@@ -43,7 +46,8 @@ for kind in base "$kernel"; do
 done
 
 runs=()
-for level in 0 $levels; do
+[ "$floor" = no ] || levels="0 $levels"
+for level in $levels; do
 	kind=$kernel; [ "$level" = 0 ] && kind=base
 	r=$res/$kind-$level
 	log "soak: $kind kernel, fail_pmd_split at $level %"
