@@ -33,6 +33,9 @@ stamp=$( (cat "${frags[@]}"; echo "${absent[*]}") | sha256sum | cut -c1-16)
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_BASEDIR=$src CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# Depend mode: on a miss, no extra preprocessor run (the kernel's -MMD gives
+# the dependencies); a cold build costs about 10 % less, hits are the same.
+export CCACHE_DEPEND=1
 # KBUILD_BUILD_*: stable strings, so ccache hits across trees and runs.
 mk=(make -C "$src" O="$out" ARCH=x86_64 CC="ccache gcc" -j"$(nproc)"
     KBUILD_BUILD_TIMESTAMP=0 KBUILD_BUILD_USER=test KBUILD_BUILD_HOST=test)
