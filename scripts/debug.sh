@@ -22,27 +22,27 @@ rc=0
 rows=()
 for p in $profiles; do
 	case $p in
-	full)  frag=debug.config; list=debug.txt;;
-	light) frag=debug-light.config; list=debug-light.txt;;
+	full)  frags="$ROOT/scripts/config/debug-light.config $ROOT/scripts/config/debug.config"; list=debug.txt;;
+	light) frags=$ROOT/scripts/config/debug-light.config; list=debug-light.txt;;
 	*) die "DEBUG_PROFILE=$p: full, light or both";;
 	esac
 	out=$BUILD/series-debug-$p
 	res=$RESULTS/debug-$p
 	t0=$(date +%s)
-	EXTRA_FRAGMENTS=$ROOT/scripts/config/$frag bash "$ROOT/scripts/build-kernel.sh" "$src" "$out"
+	EXTRA_FRAGMENTS=$frags bash "$ROOT/scripts/build-kernel.sh" "$src" "$out"
 	TESTS_TXT=$ROOT/scripts/guest/$list bash "$ROOT/scripts/build-initramfs.sh" "$src" "$out"
 	build=$(( $(date +%s) - t0 ))
 	rm -rf "$res"
 	mkdir -p "$res"
 	qrc=0
-	MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-5400} bash "$ROOT/scripts/run-qemu.sh" "$out" "$res" || qrc=$?
-	cat "$res/console.log" "$res/user.log" 2>/dev/null | tr -d '\r' > "$res/run.log" || true
+	MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-$(list_timeout "$ROOT/scripts/guest/$list")} bash "$ROOT/scripts/run-qemu.sh" "$out" "$res" || qrc=$?
+	{ cat "$res/console.log" "$res/user.log" 2>/dev/null || true; } | tr -d '\r' > "$res/run.log"
 	python3 "$ROOT/scripts/ktap.py" "$res/run.log" --label "debug $p" --json "$res/summary.json" \
 		| tee "$res/summary.txt" || rc=1
 	[ "$qrc" -eq 0 ] || rc=1
 	init=$(sed -n 's/^\[ *\([0-9.]*\)\] Run \/init as init process.*/\1/p' "$res/console.log" | head -1)
 	rows+=("$(python3 - "$res/summary.json" "$p" "$build" "${init:-?}" "$(cat "$res/seconds" 2>/dev/null || echo ?)" <<'PY'
-import json, sys
+import json, re, sys
 path, p, build, init, secs = sys.argv[1:]
 try:
     s = json.load(open(path))
@@ -52,8 +52,9 @@ t = s["totals"]
 leaks = "-"
 try:
     for line in open(path.replace("summary.json", "run.log"), errors="replace"):
-        if line.startswith("===KMEMLEAK reports="):
-            leaks = line.split("=")[2]
+        m = re.match(r"===KMEMLEAK reports=(\d+)===", line)
+        if m:
+            leaks = m.group(1)
 except OSError:
     pass
 print("| %s | %s | %s | %s | %d/%d/%d | %d | %s |" % (

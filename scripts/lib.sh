@@ -35,6 +35,12 @@ base_rev() {
 	fi
 }
 
+# list_timeout FILE: a boot's time limit for a guest list: the sum of its
+# tests' own limits plus two minutes for booting and the rest.
+list_timeout() {
+	awk '!/^#/ && NF { t += $2 } END { print t + 120 }' "$1"
+}
+
 # A/B runs in the guest (make bench, make reclaim): build the base and the
 # patched kernel, then a small initramfs of busybox, the guest init and one
 # static program from scripts/guest/: ab_initramfs NAME LIST_LINES...

@@ -12,7 +12,7 @@
 # injected failure at a level above 0 fails the soak.
 # SOAK_KERNEL=series-debug-light (or -full) soaks a make debug kernel instead;
 # SOAK_FLOOR=no leaves out the base kernel's boot.
-# Results: results/soak/LEVEL/, the table in results/soak/table.md.
+# Results: results/soak/KIND-LEVEL/, the table in results/soak/table.md.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -30,7 +30,7 @@ sed "s/@SECONDS@/$secs/" "$ROOT/scripts/guest/soak.txt" > "$list"
 case $kernel in
 series) ;;
 series-debug-light) frag=$ROOT/scripts/config/debug-light.config;;
-series-debug-full) frag=$ROOT/scripts/config/debug.config;;
+series-debug-full) frag="$ROOT/scripts/config/debug-light.config $ROOT/scripts/config/debug.config";;
 *) die "SOAK_KERNEL=$kernel: series, series-debug-light or series-debug-full";;
 esac
 floor=${SOAK_FLOOR:-yes}
@@ -46,14 +46,18 @@ for kind in "${kinds[@]}"; do
 done
 
 runs=()
-[ "$floor" = no ] || levels="0 $levels"
+if [ "$floor" = no ]; then
+	levels=$(echo $levels | tr ' ' '\n' | grep -vx 0 || true)
+else
+	levels="0 $levels"
+fi
 for level in $levels; do
 	kind=$kernel; [ "$level" = 0 ] && kind=base
 	r=$res/$kind-$level
 	log "soak: $kind kernel, fail_pmd_split at $level %"
-	qrc=0
-	INITRD=$BUILD/$kind/soak.cpio MEM=${MEM:-4G} TIMEOUT=${TIMEOUT:-4500} \
-		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$r" testbed.soak="$level" || qrc=$?
+	# A hang is judged from the log (no end marker), like every failure.
+	INITRD=$BUILD/$kind/soak.cpio MEM=${MEM:-4G} TIMEOUT=${TIMEOUT:-$(list_timeout "$list")} \
+		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$r" testbed.soak="$level" || true
 	cat "$r/console.log" "$r/user.log" 2>/dev/null | tr -d '\r' > "$r/run.log" || true
 	python3 "$ROOT/scripts/ktap.py" "$r/run.log" --label "$kind $level %" --json "$r/summary.json" \
 		> "$r/summary.txt" || true

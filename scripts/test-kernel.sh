@@ -12,7 +12,8 @@ bash "$ROOT/scripts/build-kernel.sh" "$src" "$kout"
 bash "$ROOT/scripts/build-initramfs.sh" "$src" "$kout"
 mkdir -p "$res"
 qrc=0
-bash "$ROOT/scripts/run-qemu.sh" "$kout" "$res" || qrc=$?
+TIMEOUT=${TIMEOUT:-$(list_timeout "${TESTS_TXT:-$ROOT/scripts/guest/tests.txt}")} \
+	bash "$ROOT/scripts/run-qemu.sh" "$kout" "$res" || qrc=$?
 cat "$res/console.log" "$res/user.log" 2>/dev/null | tr -d '\r' > "$res/run.log" || true
 prc=0
 python3 "$ROOT/scripts/ktap.py" "$res/run.log" --label "$kind" --json "$res/summary.json" \

@@ -536,11 +536,19 @@ class Compare(unittest.TestCase):
         s = res["suites"]["vmtests:ksm"]
         self.assertEqual((s["passed_cases"], s["failed_cases"], s["skipped_cases"]),
                          (["ksm_tests -M -p 10"], ["ksm_functional_tests"], ["ksm_tests -U"]))
-        # run_vmtests.sh's plan counts a test it skips without a result line.
-        cut = ktap.parse(log.replace("1..3", "1..4")).as_dict()["suites"]["vmtests:ksm"]
+        # run_vmtests.sh's plan counts a test it skips without a result
+        # line ("# [SKIP] ./X"): that many missing cases are skips; any
+        # other missing case, no plan, or an empty category fails.
+        skip = log.replace("1..3", "# [SKIP] ./khugepaged all:file\n1..4")
+        cut = ktap.parse(skip).as_dict()["suites"]["vmtests:ksm"]
         self.assertEqual((cut["fail"], cut["skip"]), (1, 2))
-        hung = ktap.parse(log.replace("1..3", "1..4").replace("rc=1", "rc=124")).as_dict()
-        self.assertIn("case 4: missing (plan 1..4)", hung["suites"]["vmtests:ksm"]["failed_cases"])
+        lost = ktap.parse(log.replace("1..3", "1..4")).as_dict()["suites"]["vmtests:ksm"]
+        self.assertIn("case 4: missing (plan 1..4)", lost["failed_cases"])
+        noplan = ktap.parse(log.replace("1..3\n", "")).as_dict()["suites"]["vmtests:ksm"]
+        self.assertIn("no plan: run_vmtests.sh stopped before its end", noplan["failed_cases"])
+        empty = ktap.parse("===KSELFTEST-BEGIN vmtests:typo===\nTAP version 13\n1..0\n"
+                           "===KSELFTEST-END vmtests:typo rc=0===\n===RUN-END===\n").as_dict()
+        self.assertEqual(empty["suites"]["vmtests:typo"]["fail"], 1)
         # A known-flaky category that fails otherwise is rerun by its name.
         base = ktap.parse(log.replace("not ok 2", "ok 2")).as_dict()
         listing = os.path.join(self.tmp.name, "rerun.txt")

@@ -17,10 +17,10 @@ THP = ("===KSELFTEST-BEGIN vmtests:thp===\nTAP version 13\nok 1 khugepaged\n"
 
 
 def check(injected=37, verify="ok 2 stress-ng --verify: no data mismatch", kmemleak=None):
-    text = "===KSELFTEST-BEGIN soak-check===\nTAP version 13\n1..2\n"
+    text = "===KSELFTEST-BEGIN soak-check@600===\nTAP version 13\n1..3\n"
     text += "===SOAK injected=%d stress_ng_rc=0===\nok 1 stress-ng finished (exit 0)\n%s\n" % (
         injected, verify)
-    text += "===KSELFTEST-END soak-check rc=0===\n"
+    text += "ok 3 injection unchanged during the soak\n===KSELFTEST-END soak-check@600 rc=0===\n"
     text += "===KSELFTEST-BEGIN kmemleak-scan===\nTAP version 13\n1..1\n"
     if kmemleak is None:
         text += "ok 1 kmemleak # SKIP not in this kernel\n"
