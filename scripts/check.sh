@@ -45,8 +45,7 @@ if ! "${compare[@]}" --rerun-list "$RESULTS/series/rerun.txt" >/dev/null; then
 		r=$RESULTS/series/rerun-$name
 		rm -rf "$r"
 		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/series" "$r" "testbed.only=$name" || true
-		cat "$r/console.log" "$r/user.log" 2>/dev/null | tr -d '\r' > "$r/run.log" || true
-		python3 "$ROOT/scripts/ktap.py" "$r/run.log" --label "$name (rerun)" --json "$r/summary.json" || true
+		run_summary "$r" "$name (rerun)" || true
 		[ -f "$r/summary.json" ] && reruns+=(--rerun "$r/summary.json")
 	done < "$RESULTS/series/rerun.txt"
 fi

@@ -36,9 +36,7 @@ for p in $profiles; do
 	mkdir -p "$res"
 	qrc=0
 	MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-$(list_timeout "$ROOT/scripts/guest/$list")} bash "$ROOT/scripts/run-qemu.sh" "$out" "$res" || qrc=$?
-	{ cat "$res/console.log" "$res/user.log" 2>/dev/null || true; } | tr -d '\r' > "$res/run.log"
-	python3 "$ROOT/scripts/ktap.py" "$res/run.log" --label "debug $p" --json "$res/summary.json" \
-		| tee "$res/summary.txt" || rc=1
+	run_summary "$res" "debug $p" | tee "$res/summary.txt" || rc=1
 	[ "$qrc" -eq 0 ] || rc=1
 	init=$(sed -n 's/^\[ *\([0-9.]*\)\] Run \/init as init process.*/\1/p' "$res/console.log" | head -1)
 	rows+=("$(python3 - "$res/summary.json" "$p" "$build" "${init:-?}" "$(cat "$res/seconds" 2>/dev/null || echo ?)" <<'PY'

@@ -35,6 +35,14 @@ base_rev() {
 	fi
 }
 
+# run_summary RESDIR LABEL: RESDIR/run.log = the boot's console and test
+# output; its KTAP summary to stdout and RESDIR/summary.json; ktap.py's
+# exit status.
+run_summary() {
+	{ cat "$1/console.log" "$1/user.log" 2>/dev/null || true; } | tr -d '\r' > "$1/run.log"
+	python3 "$ROOT/scripts/ktap.py" "$1/run.log" --label "$2" --json "$1/summary.json"
+}
+
 # list_timeout FILE: a boot's time limit for a guest list: the sum of its
 # tests' own limits plus two minutes for booting and the rest.
 list_timeout() {

@@ -58,9 +58,7 @@ for level in $levels; do
 	# A hang is judged from the log (no end marker), like every failure.
 	INITRD=$BUILD/$kind/soak.cpio MEM=${MEM:-4G} TIMEOUT=${TIMEOUT:-$(list_timeout "$list")} \
 		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$r" testbed.soak="$level" || true
-	cat "$r/console.log" "$r/user.log" 2>/dev/null | tr -d '\r' > "$r/run.log" || true
-	python3 "$ROOT/scripts/ktap.py" "$r/run.log" --label "$kind $level %" --json "$r/summary.json" \
-		> "$r/summary.txt" || true
+	run_summary "$r" "$kind $level %" > "$r/summary.txt" || true
 	runs+=("$kind:$level:$r")
 done
 python3 "$ROOT/scripts/soak_table.py" "${runs[@]}" | tee "$res/table.md"

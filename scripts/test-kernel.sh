@@ -14,9 +14,7 @@ mkdir -p "$res"
 qrc=0
 TIMEOUT=${TIMEOUT:-$(list_timeout "${TESTS_TXT:-$ROOT/scripts/guest/tests.txt}")} \
 	bash "$ROOT/scripts/run-qemu.sh" "$kout" "$res" || qrc=$?
-cat "$res/console.log" "$res/user.log" 2>/dev/null | tr -d '\r' > "$res/run.log" || true
 prc=0
-python3 "$ROOT/scripts/ktap.py" "$res/run.log" --label "$kind" --json "$res/summary.json" \
-	| tee "$res/summary.txt" || prc=$?
+run_summary "$res" "$kind" | tee "$res/summary.txt" || prc=$?
 [ "$qrc" -eq 0 ] || exit 1
 exit "$prc"
