@@ -2,7 +2,8 @@
 # build-prefixes.sh [FIRST [LAST]]: build every prefix of the series (base +
 # patches 1..i) for x86_64 with THP=y and THP=n, incrementally: one worktree
 # moves from prefix to prefix, so each step recompiles only what the patch
-# touched. A prefix already built ok (same tree id, same config) is skipped.
+# touched. A prefix already built ok (same tree id, same config fragments)
+# is skipped.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -17,13 +18,16 @@ mkdir -p "$done_dir"
 if [ ! -d "$src" ]; then
 	git -C "$tree" worktree add -q --detach "$src" "$base"
 fi
+# The configuration is part of what was built: a change to a fragment
+# builds every prefix again.
+cfg=$(cat "$ROOT"/scripts/config/test.config "$ROOT"/scripts/config/series.config | sha1sum | cut -c1-12)
 fail=0
 for i in $(seq "$first" "$last"); do
 	c=${commits[$((i - 1))]}
 	subj=$(git -C "$tree" log -1 --format=%s "$c")
 	git -C "$src" checkout -q --detach "$c"
 	for thp in y n; do
-		key=$done_dir/$(git -C "$src" rev-parse "$c^{tree}")-$thp.ok
+		key=$done_dir/$(git -C "$src" rev-parse "$c^{tree}")-$cfg-$thp.ok
 		if [ -f "$key" ]; then
 			log "prefix $i/$n THP=$thp: already built ok ($subj)"
 			continue
