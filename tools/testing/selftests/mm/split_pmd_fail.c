@@ -1715,13 +1715,21 @@ static char *wp_async_thps(struct __test_metadata *_metadata,
 	struct uffdio_api api = { .api = UFFD_API, .features = features };
 	struct page_region vec[1];
 	char *area;
+	int ret;
 
 	*pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 	if (*pagemap_fd < 0)
 		SKIP(return NULL, "no /proc/self/pagemap");
 	if (scan_written(*pagemap_fd, self->thp, self->thp + self->psize, 0,
-			 vec, 1, NULL) < 0)
-		SKIP(return NULL, "no PAGEMAP_SCAN: %s", strerror(errno));
+			 vec, 1, NULL) < 0) {
+		int err = errno;
+
+		/* A kernel without PAGEMAP_SCAN does not know the ioctl. */
+		ASSERT_EQ(err, ENOTTY) {
+			TH_LOG("PAGEMAP_SCAN: %s", strerror(err));
+		}
+		SKIP(return NULL, "no PAGEMAP_SCAN");
+	}
 	*uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
 	if (*uffd < 0)
 		SKIP(return NULL, "no userfaultfd: %s", strerror(errno));
@@ -1730,9 +1738,11 @@ static char *wp_async_thps(struct __test_metadata *_metadata,
 	area = map_thps(self, 2);
 	if (!area)
 		SKIP(return NULL, "no two adjacent THPs");
-	if (uffd_register(*uffd, area, 2 * self->pmdsize, false, true, false))
-		SKIP(return NULL, "cannot register for write protection: %s",
-		     strerror(errno));
+	ret = uffd_register(*uffd, area, 2 * self->pmdsize, false, true, false);
+	ASSERT_EQ(ret, 0) {
+		TH_LOG("UFFDIO_REGISTER for write protection: %s",
+		       strerror(-ret));
+	}
 	return area;
 }
 
@@ -1761,7 +1771,8 @@ TEST_F(split_fail, pagemap_scan)
 	err = errno;
 	stop_injecting();
 	EXPECT_EQ(ret, 1) {
-		TH_LOG("PAGEMAP_SCAN: %s", ret < 0 ? strerror(err) : "");
+		TH_LOG("PAGEMAP_SCAN returned %ld: %s", ret,
+		       ret < 0 ? strerror(err) : "");
 	}
 	EXPECT_EQ(vec[0].start, (uintptr_t)thp1);
 	EXPECT_EQ(vec[0].end, (uintptr_t)thp2);
@@ -1775,8 +1786,10 @@ TEST_F(split_fail, pagemap_scan)
 	memset(vec, 0, sizeof(vec));
 	ret = scan_written(pagemap_fd, thp2, thp2 + self->psize, WP_SCAN,
 			   vec, ARRAY_SIZE(vec), &walk_end);
+	err = errno;
 	EXPECT_EQ(ret, 1) {
-		TH_LOG("PAGEMAP_SCAN: %s", ret < 0 ? strerror(errno) : "");
+		TH_LOG("PAGEMAP_SCAN returned %ld: %s", ret,
+		       ret < 0 ? strerror(err) : "");
 	}
 	EXPECT_EQ(vec[0].start, (uintptr_t)thp2);
 	EXPECT_EQ(vec[0].end, (uintptr_t)(thp2 + self->psize));
