@@ -158,6 +158,23 @@ class Samples(unittest.TestCase):
             "cow: thp_split_pmd_failed moved by 2, with no failure injected"])
         self.assertEqual(s["kselftest:cow"].passed, ["b"])
 
+    def test_failed_split_counter_in_a_soak(self):
+        # Once make soak injects failures system-wide, any suite may move it.
+        log = ("===RUN-BEGIN 7.3.4===\n"
+               "===KSELFTEST-BEGIN cow===\nTAP version 13\n1..1\n"
+               "ok 1 b\n===KSELFTEST-END cow rc=0===\n"
+               "===COUNTER cow thp_split_pmd_failed=1===\n"
+               "===KSELFTEST-BEGIN soak-start@6===\nTAP version 13\n1..2\n"
+               "ok 1 fail_pmd_split at 10 %\nok 2 stress-ng started\n"
+               "===KSELFTEST-END soak-start@6 rc=0===\n"
+               "===KSELFTEST-BEGIN ksm===\nTAP version 13\n1..1\n"
+               "ok 1 c\n===KSELFTEST-END ksm rc=0===\n"
+               "===COUNTER ksm thp_split_pmd_failed=2===\n"
+               "===RUN-END===\n")
+        s = ktap.parse(log).suites
+        self.assertEqual(s["counter"].failed, [
+            "cow: thp_split_pmd_failed moved by 1, with no failure injected"])
+
     def test_suite_cut_after_its_last_case(self):
         res = ktap.parse("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n"
                          "    1..1\n    ok 1 a\n")
