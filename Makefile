@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all check check-extra deps base-src tree reset series base compare export \
+.PHONY: all check check-extra check-1g deps base-src tree reset series base compare export \
 	check-copies check-export checkpatch prefixes cross bench reclaim soak debug test-tooling mail clean distclean help
 
 ## make: apply the series to the base, build the patched kernel, boot it in
@@ -19,6 +19,13 @@ check: deps test-tooling check-copies check-export
 ## out (they do not reach what the series changes), base vs patched.
 check-extra: deps
 	@TESTS_TXT=$(CURDIR)/$(S)/guest/tests-extra.txt RESULTS=$(CURDIR)/results/extra bash $(S)/check.sh
+
+## make check-1g: hugetlb_unaligned's 1 GiB cases (which make check's 4 GiB
+## guest skips) and split_pmd_fail, in a 6 GiB guest with two 1 GiB pages
+## reserved at boot, base vs patched.
+check-1g: deps
+	@TESTS_TXT=$(CURDIR)/$(S)/guest/tests-1g.txt RESULTS=$(CURDIR)/results/1g MEM=6G \
+		QEMU_APPEND="hugepagesz=1G hugepages=2" bash $(S)/check.sh
 
 deps:
 	@bash $(S)/deps.sh

@@ -35,7 +35,11 @@ for p in $profiles; do
 	rm -rf "$res"
 	mkdir -p "$res"
 	qrc=0
-	MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-$(list_timeout "$ROOT/scripts/guest/$list")} bash "$ROOT/scripts/run-qemu.sh" "$out" "$res" || qrc=$?
+	# pci=noacpi: the PCI interrupt routing from the BIOS's PIRQ table. Under
+	# TCG the debug kernel runs ACPI's _PRT method so slowly that ACPICA
+	# aborts it (AE_AML_LOOP_TIMEOUT): virtio-blk then gets no interrupt
+	# (the test kernel has no PCI_MSI) and the boot hangs in its probe.
+	MEM=${MEM:-2G} TIMEOUT=${TIMEOUT:-$(list_timeout "$ROOT/scripts/guest/$list")} bash "$ROOT/scripts/run-qemu.sh" "$out" "$res" pci=noacpi || qrc=$?
 	run_summary "$res" "debug $p" | tee "$res/summary.txt" || rc=1
 	[ "$qrc" -eq 0 ] || rc=1
 	init=$(sed -n 's/^\[ *\([0-9.]*\)\] Run \/init as init process.*/\1/p' "$res/console.log" | head -1)
