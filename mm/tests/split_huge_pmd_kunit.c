@@ -6,13 +6,11 @@
  * attaches a new mm with kunit_vm_mmap(). The mappings, page tables and
  * pages of a case go away with that mm when the case ends.
  *
- * The failure cases need CONFIG_FAIL_PMD_SPLIT=y, and use it through
- * fail-nth: setting current->fail_nth to 1 makes the next fault injection
- * point that the task reaches fail, whatever its fault attribute says (see
- * should_fail_ex()). The split paths tested here reach no other fault
- * injection point before the one in split_huge_pmd_locked(): the PTE
- * table they allocate first is an order-0 allocation that may sleep,
- * which fail_page_alloc leaves alone unless told otherwise.
+ * The failure cases need CONFIG_FAIL_PMD_SPLIT=y. They redirect the split's
+ * fault injection point, should_fail_pmd_split(), with a KUnit static stub
+ * that fails the next call from the test's thread. (fail-nth would count
+ * every fault injection point the thread passes: under KASAN or kmemleak,
+ * their own allocations, which fail silently, used it up before the split.)
  *
  * The device migration cases drive migrate_vma_setup(), migrate_vma_pages()
  * and migrate_vma_finalize() like a device driver does, with order-0
@@ -20,6 +18,7 @@
  * THP has to be split on the way, and no device memory is needed.
  */
 #include <kunit/resource.h>
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/highmem.h>
 #include <linux/migrate.h>
@@ -65,18 +64,33 @@ KUNIT_DEFINE_ACTION_WRAPPER(folio_put_action, folio_put, struct folio *);
 #define PTE_TABLE_BYTES	(PTRS_PER_PTE * sizeof(pte_t))
 
 #ifdef CONFIG_FAIL_PMD_SPLIT
-/* Make the next fault injection point that this task reaches fail. */
+static bool failure_armed;
+
+/* should_fail_pmd_split() of the test's thread: fail once when armed. */
+static bool fail_armed_split(void)
+{
+	if (!failure_armed)
+		return false;
+	failure_armed = false;
+	return true;
+}
+
+/* Make the next PMD split of this task that may fail, fail. */
 static void inject_failure(void)
 {
-	WRITE_ONCE(current->fail_nth, 1);
+	failure_armed = true;
+	kunit_activate_static_stub(kunit_get_current_test(),
+				   should_fail_pmd_split, fail_armed_split);
 }
 
 /* Tell whether the failure was injected, and cancel it if it was not. */
 static bool failure_injected(void)
 {
-	bool injected = !READ_ONCE(current->fail_nth);
+	bool injected = !failure_armed;
 
-	WRITE_ONCE(current->fail_nth, 0);
+	failure_armed = false;
+	kunit_deactivate_static_stub(kunit_get_current_test(),
+				     should_fail_pmd_split);
 	return injected;
 }
 #else
