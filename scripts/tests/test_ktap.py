@@ -77,6 +77,17 @@ SAMPLES = {
 }
 
 
+
+def counter_log(*suites):
+    """A run log of kselftest blocks (NAME, TAP_LINES, COUNTER_DELTA or None)."""
+    out = ["===RUN-BEGIN 7.3.4==="]
+    for name, lines, delta in suites:
+        out += ["===KSELFTEST-BEGIN %s===" % name, "TAP version 13", "1..%d" % len(lines)]
+        out += lines + ["===KSELFTEST-END %s rc=0===" % name]
+        if delta is not None:
+            out.append("===COUNTER %s thp_split_pmd_failed=%d===" % (name, delta))
+    return "\n".join(out + ["===RUN-END==="]) + "\n"
+
 class Samples(unittest.TestCase):
     def test_counts_and_exit_status(self):
         for name, (status, suites, (p, f, s)) in SAMPLES.items():
@@ -142,17 +153,8 @@ class Samples(unittest.TestCase):
         self.assertEqual(res.problems, ["rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"])
 
     def test_failed_split_counter(self):
-        log = ("===RUN-BEGIN 7.3.4===\n"
-               "===KSELFTEST-BEGIN split_pmd_fail===\nTAP version 13\n1..1\n"
-               "ok 1 a\n===KSELFTEST-END split_pmd_fail rc=0===\n"
-               "===COUNTER split_pmd_fail thp_split_pmd_failed=5===\n"
-               "===KSELFTEST-BEGIN cow===\nTAP version 13\n1..1\n"
-               "ok 1 b\n===KSELFTEST-END cow rc=0===\n"
-               "===COUNTER cow thp_split_pmd_failed=2===\n"
-               "===KSELFTEST-BEGIN khugepaged@x===\nTAP version 13\n1..1\n"
-               "ok 1 c\n===KSELFTEST-END khugepaged@x rc=0===\n"
-               "===COUNTER khugepaged@x thp_split_pmd_failed=0===\n"
-               "===RUN-END===\n")
+        log = counter_log(("split_pmd_fail", ["ok 1 a"], 5), ("cow", ["ok 1 b"], 2),
+                          ("khugepaged@x", ["ok 1 c"], 0))
         s = ktap.parse(log).suites
         self.assertEqual(s["counter"].failed, [
             "cow: thp_split_pmd_failed moved by 2, with no failure injected"])
@@ -160,17 +162,10 @@ class Samples(unittest.TestCase):
 
     def test_failed_split_counter_in_a_soak(self):
         # Once make soak injects failures system-wide, any suite may move it.
-        log = ("===RUN-BEGIN 7.3.4===\n"
-               "===KSELFTEST-BEGIN cow===\nTAP version 13\n1..1\n"
-               "ok 1 b\n===KSELFTEST-END cow rc=0===\n"
-               "===COUNTER cow thp_split_pmd_failed=1===\n"
-               "===KSELFTEST-BEGIN soak-start@6===\nTAP version 13\n1..2\n"
-               "ok 1 fail_pmd_split at 10 %\nok 2 stress-ng started\n"
-               "===KSELFTEST-END soak-start@6 rc=0===\n"
-               "===KSELFTEST-BEGIN ksm===\nTAP version 13\n1..1\n"
-               "ok 1 c\n===KSELFTEST-END ksm rc=0===\n"
-               "===COUNTER ksm thp_split_pmd_failed=2===\n"
-               "===RUN-END===\n")
+        log = counter_log(("cow", ["ok 1 b"], 1),
+                          ("soak-start@6", ["ok 1 fail_pmd_split at 10 %",
+                                            "ok 2 stress-ng started"], None),
+                          ("ksm", ["ok 1 c"], 2))
         s = ktap.parse(log).suites
         self.assertEqual(s["counter"].failed, [
             "cow: thp_split_pmd_failed moved by 1, with no failure injected"])
