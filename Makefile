@@ -3,7 +3,7 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all check check-extra check-1g deps base-src tree reset series base compare export \
-	check-copies check-export checkpatch prefixes cross bench reclaim soak debug test-tooling mail clean distclean help
+	check-copies check-export checkpatch prefixes cross bench reclaim soak debug evict-race test-tooling mail clean distclean help
 
 ## make: apply the series to the base, build the patched kernel, boot it in
 ## QEMU, run the series' tests, print the summary.
@@ -92,6 +92,11 @@ soak: deps
 ## own tests (DEBUG_PROFILE=full), without on more categories (light).
 debug: deps
 	@bash $(S)/debug.sh
+
+## make evict-race: a base-kernel use-after-free that make debug can hit in
+## hmm-tests, reproduced on base and on the patched kernel (KASAN).
+evict-race: deps
+	@bash $(S)/evict-race.sh
 
 test-tooling:
 	@python3 -m unittest discover -s $(S)/tests -t $(S)/tests -q
