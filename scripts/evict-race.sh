@@ -12,6 +12,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 need gcc cpio qemu-system-x86_64
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' ||
+	die "busybox is not the static build (run: make deps)"
 iters=${ITERS:-20}
 frags="$ROOT/scripts/config/debug-light.config $ROOT/scripts/config/debug.config"
 res=$RESULTS/evict-race
@@ -24,7 +27,7 @@ for kind in base series; do
 	root=$out/evict-race
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,proc,sys,dev,tmp,tests,lib/modules}
-	cp "$(command -v busybox)" "$root/bin/busybox"
+	cp "$busybox" "$root/bin/busybox"
 	install -m 755 "$ROOT/scripts/guest/init" "$root/init"
 	cp "$out/lib/test_hmm.ko" "$root/lib/modules/"
 	gcc -O2 -Wall -Werror -static -I "$src/lib" -isystem "$out/usr/include" \
