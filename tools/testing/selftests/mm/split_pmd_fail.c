@@ -637,6 +637,8 @@ TEST_F(split_fail, mprotect_table_alloc_fails)
 	ret = mprotect(page, self->psize, PROT_READ);
 	err = errno;
 	failed = page_alloc_failed();
+	if (!failed && !ret)
+		SKIP(return, "the split allocated no PTE table (deposited table)");
 	ASSERT_TRUE(failed);
 	EXPECT_EQ(ret, -1);
 	EXPECT_EQ(err, ENOMEM);
