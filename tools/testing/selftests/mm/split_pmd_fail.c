@@ -1137,6 +1137,53 @@ TEST_F(split_fail, uffd_move)
 }
 
 /*
+ * UFFDIO_WRITEPROTECT of part of a THP splits its PMD before it changes
+ * anything: when that split fails, the ioctl fails with ENOMEM and nothing
+ * is write-protected, neither the page asked for nor the rest of the THP.
+ */
+TEST_F(split_fail, uffd_writeprotect)
+{
+	struct uffdio_writeprotect wp = { 0 };
+	struct uffdio_api api = { .api = UFFD_API };
+	char *page = self->thp + self->psize;
+	int uffd, pagemap_fd, ret, err;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(ioctl(uffd, UFFDIO_API, &api), 0);
+	if (uffd_register(uffd, self->thp, self->pmdsize, false, true, false)) {
+		close(uffd);
+		SKIP(return, "no userfaultfd write protection");
+	}
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_GE(pagemap_fd, 0);
+
+	wp.range.start = (uintptr_t)page;
+	wp.range.len = self->psize;
+	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	ASSERT_EQ(inject(1), 0);
+	ret = ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
+	err = errno;
+	stop_injecting();
+	EXPECT_EQ(ret, -1);
+	EXPECT_EQ(err, ENOMEM);
+	EXPECT_COUNTS(0, 1);
+	EXPECT_THP_UNCHANGED();
+	EXPECT_FALSE(pagemap_get_entry(pagemap_fd, page) & PM_UFFD_WP);
+	EXPECT_FALSE(pagemap_get_entry(pagemap_fd, self->thp) & PM_UFFD_WP);
+
+	/* Without the failure, only the page asked for is write-protected. */
+	EXPECT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
+	EXPECT_COUNTS(1, 1);
+	EXPECT_TRUE(pagemap_get_entry(pagemap_fd, page) & PM_UFFD_WP);
+	EXPECT_FALSE(pagemap_get_entry(pagemap_fd, self->thp) & PM_UFFD_WP);
+	EXPECT_EQ(bad_pages(self->thp, self->thp, self->pmdsize, false), 0);
+	close(pagemap_fd);
+	close(uffd);
+}
+
+/*
  * Fork @n children that map the THP too, and watch their huge PMDs. Each
  * waits for EOF on the pipe whose write end is returned in *@go, then
  * checks its data: exit status 0 if all of it reads as written.
