@@ -16,7 +16,8 @@ arches=("$@")
 [ ${#arches[@]} -gt 0 ] || arches=(arm64 arm powerpc s390 sparc)
 # Functions the series removes; calls may remain only where compiled out.
 removed=(pgtable_trans_huge_deposit pgtable_trans_huge_withdraw
-	 radix__pgtable_trans_huge_deposit radix__pgtable_trans_huge_withdraw)
+	 radix__pgtable_trans_huge_deposit radix__pgtable_trans_huge_withdraw
+	 pmd_move_must_withdraw)
 [ -f "$src/Makefile" ] || die "$src is not a kernel source tree"
 src=$(cd "$src" && pwd)
 need make ccache bison flex bc
