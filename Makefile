@@ -93,8 +93,9 @@ soak: deps
 debug: deps
 	@bash $(S)/debug.sh
 
-## make evict-race: a base-kernel use-after-free that make debug can hit in
-## hmm-tests, reproduced on base and on the patched kernel (KASAN).
+## make evict-race: the two base-kernel bugs of device memory eviction that
+## make debug hit in hmm-tests: base must show them, the patched kernel
+## (patches 1-2 fix them) must not (KASAN).
 evict-race: deps
 	@bash $(S)/evict-race.sh
 

@@ -10,7 +10,9 @@
  * takes the device folios and __migrate_device_finalize() walks their rmap
  * (remove_migration_ptes()) with no reference on their anon_vma, which the
  * exit frees in between. KASAN reports it as a slab-use-after-free in
- * rmap_walk_anon(). Iteration I uses THPs when I is odd, and waits
+ * rmap_walk_anon(). The same eviction can also take a device folio that
+ * zone_device_page_init() has published but test_hmm not yet set up (an
+ * Oops in copy_page()). Patches 1-2 of the series fix both. Iteration I uses THPs when I is odd, and waits
  * (I * 37) % 2000 microseconds between the kill and the close when bit 1
  * of I is set.
  */
