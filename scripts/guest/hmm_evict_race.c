@@ -10,11 +10,13 @@
  * takes the device folios and __migrate_device_finalize() walks their rmap
  * (remove_migration_ptes()) with no reference on their anon_vma, which the
  * exit frees in between. KASAN reports it as a slab-use-after-free in
- * rmap_walk_anon(). The same eviction can also take a device folio that
- * zone_device_page_init() has published but test_hmm not yet set up (an
- * Oops in copy_page()). Patches 1-2 of the series fix both. Iteration I uses THPs when I is odd, and waits
- * (I * 37) % 2000 microseconds between the kill and the close when bit 1
- * of I is set.
+ * rmap_walk_anon(); patch 1 of the series fixes it. The same eviction can
+ * also Oops in copy_page(), copying from a device page instead of its
+ * backing page, on both kernels, once THPs are migrated (cause not found
+ * yet). Usage: hmm_evict_race ITERS [small|mixed]. small (the default)
+ * uses small pages only; mixed uses THPs in odd iterations. Iteration I
+ * waits (I * 37) % 2000 microseconds between the kill and the close when
+ * bit 1 of I is set.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +35,7 @@
 int main(int argc, char **argv)
 {
 	int iters = argc > 1 ? atoi(argv[1]) : 50;
+	int mixed = argc > 2 && !strcmp(argv[2], "mixed");
 	int it;
 
 	for (it = 0; it < iters; it++) {
@@ -56,7 +59,8 @@ int main(int argc, char **argv)
 
 			if (buf == MAP_FAILED || !mirror || cfd < 0)
 				_exit(2);
-			madvise(buf, SZ, (it & 1) ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+			madvise(buf, SZ, (mixed && (it & 1)) ?
+				MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 			memset(buf, it, SZ);
 			cmd.addr = (unsigned long)buf;
 			cmd.ptr = (unsigned long)mirror;
