@@ -94,8 +94,9 @@ debug: deps
 	@bash $(S)/debug.sh
 
 ## make evict-race: the two base-kernel bugs of device memory eviction that
-## make debug hit in hmm-tests: base must show them, the patched kernel
-## (patches 1-2 fix them) must not (KASAN).
+## make debug hit in hmm-tests: base must show the use-after-free, the
+## patched kernel (patches 1-2 fix both) no problem at all (KASAN).
+## EVICT_MODE=small (default) or mixed (THPs too), ITERS=20.
 evict-race: deps
 	@bash $(S)/evict-race.sh
 
