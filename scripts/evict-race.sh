@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# evict-race.sh: a base-kernel bug that `make debug` hit in hmm-tests, and
-# its fix (patch 1 of the series). A driver that evicts device memory by
-# pfn (migrate_device_range(), test_hmm's release()) walks the rmap of
-# folios whose anon_vma an exiting owner frees ("BUG: KASAN:
-# slab-use-after-free in rmap_walk_anon" from __migrate_device_finalize()).
+# evict-race.sh: two base-kernel bugs that `make debug` hit in hmm-tests,
+# and their fixes (patches 1-2 of the series). A driver that evicts device
+# memory by pfn (migrate_device_range(), test_hmm's release()) walks the
+# rmap of folios whose anon_vma an exiting owner frees ("BUG: KASAN:
+# slab-use-after-free in rmap_walk_anon" from __migrate_device_finalize(),
+# patch 1); and the owner's zap of a device-private THP's PMD migration
+# entry drops the evictor's reference (an Oops in copy_page(), patch 2).
 # Builds the base and the patched kernel with the debug "full" profile
 # (KASAN), boots each with test_hmm.ko and scripts/guest/hmm_evict_race.c
 # (ITERS iterations, default 20; EVICT_MODE=small, the default, migrates
-# small pages only; EVICT_MODE=mixed also THPs, where both kernels can Oops
-# in copy_page(), a second base bug whose cause is not known), and counts
+# small pages only; EVICT_MODE=mixed also THPs, where base can also Oops
+# in copy_page()), and counts
 # the use-after-free reports and all kernel problems on each console
 # (scripts/ktap.py's PROBLEM pattern).
 # Exit 0 when base reports the use-after-free (the reproducer works) and

@@ -10,10 +10,10 @@
  * takes the device folios and __migrate_device_finalize() walks their rmap
  * (remove_migration_ptes()) with no reference on their anon_vma, which the
  * exit frees in between. KASAN reports it as a slab-use-after-free in
- * rmap_walk_anon(); patch 1 of the series fixes it. The same eviction can
- * also Oops in copy_page(), copying from a device page instead of its
- * backing page, on both kernels, once THPs are migrated (cause not found
- * yet). Usage: hmm_evict_race ITERS [small|mixed]. small (the default)
+ * rmap_walk_anon(); patch 1 of the series fixes it. Once THPs are
+ * migrated, the exit's zap of a PMD migration entry also drops the
+ * evictor's reference, and the eviction copies from freed device memory:
+ * an Oops in copy_page(), fixed by patch 2. Usage: hmm_evict_race ITERS [small|mixed]. small (the default)
  * uses small pages only; mixed uses THPs in odd iterations. Iteration I
  * waits (I * 37) % 2000 microseconds between the kill and the close when
  * bit 1 of I is set.
