@@ -11,7 +11,8 @@
 # lockup), a hang, a stress-ng --verify mismatch, a kmemleak report, or no
 # injected failure at a level above 0 fails the soak.
 # SOAK_KERNEL=series-debug-light (or -full) soaks a make debug kernel instead;
-# SOAK_FLOOR=no leaves out the base kernel's boot.
+# SOAK_FLOOR=no leaves out the base kernel's boot. SOAK_TRACE=1 traces
+# stress-ng's processes and prints the trace of a stressor that failed.
 # Results: results/soak/KIND-LEVEL/, the table in results/soak/table.md.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -57,7 +58,8 @@ for level in $levels; do
 	log "soak: $kind kernel, fail_pmd_split at $level %"
 	# A hang is judged from the log (no end marker), like every failure.
 	INITRD=$BUILD/$kind/soak.cpio MEM=${MEM:-4G} TIMEOUT=${TIMEOUT:-$(list_timeout "$list")} \
-		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$r" testbed.soak="$level" || true
+		bash "$ROOT/scripts/run-qemu.sh" "$BUILD/$kind" "$r" testbed.soak="$level" \
+		${SOAK_TRACE:+testbed.trace=$SOAK_TRACE} || true
 	run_summary "$r" "$kind $level %" > "$r/summary.txt" || true
 	runs+=("$kind:$level:$r")
 done
