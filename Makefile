@@ -83,7 +83,8 @@ reclaim: deps
 ## make soak: fail_pmd_split at 1, 10 and 100 % of all PMD splits on the
 ## patched kernel (THP=always) while stress-ng's vm stressors (--verify) and
 ## run_vmtests.sh categories run; the base kernel without injection is the
-## noise floor. Fails on a kernel problem, hang, verify mismatch or leak.
+## noise floor. Fails on a kernel problem, hang, verify mismatch, leak, or
+## a stress-ng metrics-check failure other than its late-count race.
 soak: deps
 	@bash $(S)/soak.sh
 
