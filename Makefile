@@ -105,6 +105,7 @@ test-tooling:
 	@python3 -m unittest discover -s $(S)/tests -t $(S)/tests -q
 	@bash $(S)/tests/test-errors.sh
 	@bash $(S)/tests/test_mail.sh
+	@bash $(S)/tests/test_soak_check.sh
 
 mail:
 	@bash $(S)/mail.sh

@@ -11,8 +11,11 @@
 # lockup), a hang, a stress-ng --verify mismatch, a kmemleak report, or no
 # injected failure at a level above 0 fails the soak.
 # SOAK_KERNEL=series-debug-light (or -full) soaks a make debug kernel instead;
-# SOAK_FLOOR=no leaves out the base kernel's boot. SOAK_TRACE=1 traces
-# stress-ng's processes and prints the trace of a stressor that failed.
+# SOAK_FLOOR=no leaves out the base kernel's boot. Each boot traces the
+# forks, exits and signals of stress-ng's processes (soak-check judges
+# stress-ng's metrics check with it); SOAK_TRACE=STRESSOR,... (dev_shm, ...)
+# also prints the trace of the stressors named and samples their
+# processes' state and kernel stack.
 # Results: results/soak/KIND-LEVEL/, the table in results/soak/table.md.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -16,11 +16,13 @@ THP = ("===KSELFTEST-BEGIN vmtests:thp===\nTAP version 13\nok 1 khugepaged\n"
        "not ok 2 split_pmd_fail # exit=1\n1..2\n===KSELFTEST-END vmtests:thp rc=1===\n")
 
 
-def check(injected=37, verify="ok 2 stress-ng --verify: no data mismatch", kmemleak=None):
-    text = "===KSELFTEST-BEGIN soak-check@600===\nTAP version 13\n1..3\n"
+def check(injected=37, verify="ok 2 stress-ng --verify: no data mismatch", kmemleak=None,
+          metrics="ok 4 stress-ng metrics check"):
+    text = "===KSELFTEST-BEGIN soak-check@600===\nTAP version 13\n1..4\n"
     text += "===SOAK injected=%d stress_ng_rc=0===\nok 1 stress-ng finished (exit 0)\n%s\n" % (
         injected, verify)
-    text += "ok 3 injection unchanged during the soak\n===KSELFTEST-END soak-check@600 rc=0===\n"
+    text += "ok 3 injection unchanged during the soak\n%s\n" % metrics
+    text += "===KSELFTEST-END soak-check@600 rc=0===\n"
     text += "===KSELFTEST-BEGIN kmemleak-scan===\nTAP version 13\n1..1\n"
     if kmemleak is None:
         text += "ok 1 kmemleak # SKIP not in this kernel\n"
@@ -47,7 +49,7 @@ class SoakTable(unittest.TestCase):
         d = self.boot(START + THP + check() + "===RUN-END===\n")
         r = self.table("series:10:" + d)
         self.assertEqual(r.returncode, 0, r.stdout)
-        self.assertIn("| series | 10 % | 321 | 1/1/0 | 37 | 0 | ok | - | yes |", r.stdout)
+        self.assertIn("| series | 10 % | 321 | 1/1/0 | 37 | 0 | ok | ok | - | yes |", r.stdout)
 
     def test_kernel_warning_fails(self):
         d = self.boot(START + THP + check() + "===RUN-END===\n",
@@ -68,6 +70,22 @@ class SoakTable(unittest.TestCase):
         r = self.table("series:100:" + d)
         self.assertEqual(r.returncode, 1)
         self.assertIn("| mismatch |", r.stdout)
+
+    def test_metrics_late_count_passes(self):
+        d = self.boot(START + check(metrics="ok 4 stress-ng metrics check: only a late count of a "
+                                            "process stress-ng stopped waiting for (dev_shm)") +
+                      "===RUN-END===\n")
+        r = self.table("series:100:" + d)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("| ok | late count | - | yes |", r.stdout)
+
+    def test_metrics_failure_fails(self):
+        d = self.boot(START + check(metrics="not ok 4 stress-ng metrics check: dev_shm") +
+                      "===RUN-END===\n")
+        r = self.table("series:100:" + d)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("| ok | FAIL | - | NO |", r.stdout)
+        self.assertIn("soak-check@600: stress-ng metrics check: dev_shm", r.stdout)
 
     def test_nothing_injected_fails_above_zero_only(self):
         d = self.boot(START + check(injected=0) + "===RUN-END===\n")
