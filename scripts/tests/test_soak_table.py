@@ -64,25 +64,23 @@ class SoakTable(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("did not finish", r.stdout)
 
+    def soak_100(self, **kw):
+        """The table of one finished 100 % boot whose soak-check had kw."""
+        return self.table("series:100:" + self.boot(START + check(**kw) + "===RUN-END===\n"))
+
     def test_verify_mismatch_fails(self):
-        d = self.boot(START + check(verify="not ok 2 stress-ng --verify: data mismatch") +
-                      "===RUN-END===\n")
-        r = self.table("series:100:" + d)
+        r = self.soak_100(verify="not ok 2 stress-ng --verify: data mismatch")
         self.assertEqual(r.returncode, 1)
         self.assertIn("| mismatch |", r.stdout)
 
     def test_metrics_late_count_passes(self):
-        d = self.boot(START + check(metrics="ok 4 stress-ng metrics check: only a late count of a "
-                                            "process stress-ng stopped waiting for (dev_shm)") +
-                      "===RUN-END===\n")
-        r = self.table("series:100:" + d)
+        r = self.soak_100(metrics="ok 4 stress-ng metrics check: only a late count of a "
+                                  "process stress-ng stopped waiting for (dev_shm)")
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertIn("| ok | late count | - | yes |", r.stdout)
 
     def test_metrics_failure_fails(self):
-        d = self.boot(START + check(metrics="not ok 4 stress-ng metrics check: dev_shm") +
-                      "===RUN-END===\n")
-        r = self.table("series:100:" + d)
+        r = self.soak_100(metrics="not ok 4 stress-ng metrics check: dev_shm")
         self.assertEqual(r.returncode, 1)
         self.assertIn("| ok | FAIL | - | NO |", r.stdout)
         self.assertIn("soak-check@600: stress-ng metrics check: dev_shm", r.stdout)
